@@ -1,0 +1,54 @@
+# Every target sets up what it needs. `.venv` is (re)built from requirements.lock only when
+# the lock or pyproject.toml is newer than the last install, so a second run costs nothing.
+PYTHON     ?= python3
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+HTML       := _build/html
+PORT       ?= 8000
+JB_FLAGS   := -W -n --keep-going
+
+.DEFAULT_GOAL := help
+.PHONY: help setup book test serve lock lint bench system-deps exercises clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
+	@PYTHON=$(PYTHON) scripts/setup-venv.sh $(VENV)
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create or update .venv from the lock file
+
+book: $(STAMP) ## build the HTML book into _build/html and print where to open it
+	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
+	  echo ""; echo "make book: the book did not build. The messages above name the page and the problem."; \
+	  echo "A warning counts as an error here (strict build); fix it and run make book again."; exit 1; }
+	@echo ""; echo "The book is built. Open it in a browser:"; echo "  $(CURDIR)/$(HTML)/index.html"
+	@echo "or serve it on http://127.0.0.1:$(PORT)/ with: make serve"
+
+system-deps: ## install the Debian packages the tests need (chromium, bubblewrap, postgresql)
+	@scripts/install-system-deps.sh
+
+test: $(STAMP) system-deps ## set up everything the tests need, then run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)
+	@test -f $(HTML)/index.html || $(MAKE) --no-print-directory book
+	@echo "Serving $(HTML) on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	@$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(HTML)
+
+lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject.toml
+	@test -x $(BIN)/uv || scripts/setup-venv.sh --uv-only $(VENV)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --generate-hashes --no-header --output-file requirements.lock
+	@echo "requirements.lock regenerated; run make setup to install it."
+
+lint: $(STAMP) ## ruff check
+	$(BIN)/ruff check .
+
+bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
+	$(BIN)/python benchmarks/bench_build.py
+
+clean: ## remove built files (keeps .venv)
+	rm -rf _build

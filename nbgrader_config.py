@@ -1,0 +1,21 @@
+"""nbgrader configuration. The course root is the repository root, so plain `nbgrader`
+commands work from here, and the course's own `course` command reads the same settings."""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+root = Path(__file__).resolve().parent
+grading_home = root / "autograder"
+grading_home.mkdir(exist_ok=True)
+
+c.CourseDirectory.root = str(root)
+c.CourseDirectory.course_id = "russia-nk-sources"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{grading_home / 'gradebook.db'}"
+# Data files that sit beside a notebook are copied with it; answer keys never sit there.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]

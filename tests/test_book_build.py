@@ -1,0 +1,140 @@
+"""The book builds strictly from a clean state, and no built page loads anything from
+outside the book."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from course import sources
+
+pytestmark = pytest.mark.book
+
+# Tag -> attributes whose URL the browser fetches on its own when the page loads.
+LOADED_ATTRIBUTES = {
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "input": ("src",),
+}
+# An <a href> is a link the reader may follow; a <link rel=...> of these kinds loads nothing.
+NON_LOADING_LINK_RELS = {"canonical", "alternate", "author", "license", "next", "prev",
+                         "index", "search", "help", "bookmark"}
+
+
+def is_external(url: str) -> bool:
+    url = url.strip()
+    return url.startswith("//") or urlparse(url).scheme in {"http", "https", "ftp", "ws", "wss"}
+
+
+class LoadedUrls(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []
+        self._in_style = False
+        self.styles: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and set((values.get("rel") or "").split()) <= NON_LOADING_LINK_RELS \
+                and values.get("rel"):
+            return
+        for name in LOADED_ATTRIBUTES.get(tag, ()):
+            value = values.get(name)
+            if value:
+                for part in value.split(","):  # srcset lists "url size" pairs
+                    self.urls.append((tag, part.strip().split(" ")[0]))
+        if values.get("style"):
+            self.styles.append(values["style"] or "")
+        self._in_style = tag == "style"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+
+CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
+
+
+def external_urls_in_page(path: Path) -> list[str]:
+    parser = LoadedUrls()
+    parser.feed(path.read_text(encoding="utf-8"))
+    found = [f"<{tag}> {url}" for tag, url in parser.urls if is_external(url)]
+    found += [f"style {url}" for css in parser.styles for url in CSS_URL.findall(css)
+              if is_external(url)]
+    return found
+
+
+def test_strict_build_succeeds_without_warnings(built_book) -> None:
+    assert built_book.returncode == 0
+    warnings = [line for line in built_book.log.splitlines()
+                if "WARNING" in line or "ERROR" in line]
+    assert warnings == []
+    assert (built_book.html / "index.html").is_file()
+
+
+def test_no_page_loads_anything_from_outside_the_book(built_book) -> None:
+    pages = sorted(built_book.html.rglob("*.html"))
+    assert len(pages) >= 4
+    offenders = {str(p.relative_to(built_book.html)): external_urls_in_page(p) for p in pages}
+    assert {page: urls for page, urls in offenders.items() if urls} == {}
+
+
+def test_no_stylesheet_imports_anything_from_outside_the_book(built_book) -> None:
+    offenders = {}
+    for css in built_book.html.rglob("*.css"):
+        urls = [u for u in CSS_URL.findall(css.read_text(encoding="utf-8", errors="replace"))
+                if is_external(u)]
+        if urls:
+            offenders[str(css.relative_to(built_book.html))] = urls
+    assert offenders == {}
+
+
+def test_the_scanner_catches_external_resources(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text(
+        '<link rel="stylesheet" href="https://cdn.example/x.css">'
+        '<link rel="canonical" href="https://example.org/">'
+        '<script src="//cdn.example/x.js"></script><img src="local.png">'
+        '<img srcset="a.png 1x, https://img.example/b.png 2x">'
+        '<iframe src="http://example.org"></iframe><a href="https://example.org">a link</a>'
+        '<div style="background: url(https://img.example/bg.png)"></div>'
+    )
+    assert external_urls_in_page(page) == [
+        "<link> https://cdn.example/x.css",
+        "<script> //cdn.example/x.js",
+        "<img> https://img.example/b.png",
+        "<iframe> http://example.org",
+        "style https://img.example/bg.png",
+    ]
+
+
+@pytest.mark.parametrize("letter", ["A", "B"])
+def test_reader_pages_anchor_every_paragraph(built_book, letter: str) -> None:
+    article = sources.load_article(letter)
+    html = (built_book.html / f"{article.reader_page}.html").read_text(encoding="utf-8")
+    for para in article.paragraphs:
+        assert f'id="{para.anchor}"' in html, para.id
+        assert f'href="#{para.anchor}"' in html, para.id
+    assert "unedited, errors included" in html
+
+
+def test_landing_page_names_its_three_audiences(built_book) -> None:
+    html = (built_book.html / "book" / "index.html").read_text(encoding="utf-8")
+    for audience in ("Students reading the book", "Students in self-study", "Instructors"):
+        assert audience in html

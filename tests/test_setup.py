@@ -1,0 +1,52 @@
+"""The set-up is reproducible and idempotent: .venv matches the lock, and once it is
+installed no target sets it up again."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def locked_versions() -> dict[str, str]:
+    text = (REPO / "requirements.lock").read_text()
+    return {m.group(1).lower(): m.group(2)
+            for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", text, re.M)}
+
+
+def test_lock_pins_every_package_with_hashes() -> None:
+    text = (REPO / "requirements.lock").read_text()
+    pins = locked_versions()
+    assert len(pins) > 100
+    assert text.count("--hash=sha256:") >= len(pins)
+    assert pins["jupyter-book"].startswith("1.")
+    assert pins["nbgrader"].startswith("0.9.")
+    assert pins["ipywidgets"].startswith("8.")
+
+
+def test_installed_environment_matches_the_lock() -> None:
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    installed = {norm(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    mismatched = {name: (version, installed.get(norm(name)))
+                  for name, version in locked_versions().items()
+                  if installed.get(norm(name)) != version}
+    assert mismatched == {}
+
+
+def test_a_second_run_does_not_set_up_the_environment_again() -> None:
+    # `make -q` exits 0 only when the target is up to date: nothing would be run.
+    proc = subprocess.run(["make", "-q", "setup"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, "make setup would reinstall .venv although nothing changed"
+    dry = subprocess.run(["make", "-n", "book"], cwd=REPO, capture_output=True, text=True)
+    assert "setup-venv.sh" not in dry.stdout
+    assert "jupyter-book build" in dry.stdout
+
+
+def test_tests_run_in_the_project_environment() -> None:
+    assert Path(sys.executable).parent == REPO / ".venv" / "bin"
