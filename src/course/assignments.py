@@ -1,0 +1,147 @@
+"""The course's nbgrader assignments: list them and generate their student versions.
+
+This is the one place that drives nbgrader's "generate assignment" step. The instructor's
+command and the tests call it in-process through nbgrader's Python API (starting the
+``nbgrader`` command costs seconds each time):
+
+    .venv/bin/python -m course.assignments          # regenerate exercises/ from solutions/
+    .venv/bin/python -m course.assignments ps2      # only ps2
+
+Settings come from the course root's ``nbgrader_config.py`` (source folder ``solutions``,
+release folder ``exercises``); the arguments here override where output and gradebook go,
+so a test can regenerate into a temporary folder without touching the real gradebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from nbgrader.converters import GenerateAssignment
+from nbgrader.converters.base import NbGraderException
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+CONFIG_NAME = "nbgrader_config.py"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class AssignmentError(Exception):
+    """A user mistake: an unknown assignment, a missing course root, a failed generation."""
+
+
+def ensure_nbgrader_tools_on_path() -> None:
+    """Put this Python's script folder on PATH when ``alembic`` is not found there.
+
+    nbgrader runs the ``alembic`` command to stamp a new gradebook. Started as
+    ``.venv/bin/python`` without an activated environment, that command is not on PATH and
+    creating a gradebook fails with FileNotFoundError.
+    """
+    scripts = str(Path(sys.executable).parent)
+    if shutil.which("alembic") is None and (Path(scripts) / "alembic").exists():
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def load_config(course_root: Path, db_url: str | None = None) -> Config:
+    """The nbgrader settings of the course at ``course_root``, rooted there.
+
+    ``db_url`` replaces the gradebook location (a test passes a temporary SQLite file).
+    """
+    course_root = Path(course_root).resolve()
+    config = Config()
+    config_file = course_root / CONFIG_NAME
+    if config_file.is_file():
+        config.merge(PyFileConfigLoader(CONFIG_NAME, path=str(course_root)).load_config())
+    config.CourseDirectory.root = str(course_root)
+    if db_url is not None:
+        config.CourseDirectory.db_url = db_url
+    return config
+
+
+def source_folder(course_root: Path, config: Config | None = None) -> Path:
+    config = config if config is not None else load_config(course_root)
+    return Path(course_root) / config.CourseDirectory.get("source_directory", "source")
+
+
+def list_assignments(course_root: Path = REPO_ROOT) -> list[str]:
+    """The assignment ids: folders of the source folder that hold at least one notebook."""
+    source = source_folder(course_root)
+    if not source.is_dir():
+        return []
+    return sorted(d.name for d in source.iterdir() if d.is_dir() and any(d.glob("*.ipynb")))
+
+
+def generate_student_versions(
+    course_root: Path = REPO_ROOT,
+    assignments: Iterable[str] | None = None,
+    release_dir: Path | None = None,
+    db_url: str | None = None,
+) -> list[Path]:
+    """Generate the student version of each assignment (all of them by default).
+
+    Each assignment's release folder is replaced as a whole, so files deleted from the
+    source disappear from the release too. Returns the files written, sorted. Unless
+    ``db_url`` says otherwise, the assignments are recorded in the course's gradebook, as
+    ``nbgrader generate_assignment`` does (autograding needs that record).
+    """
+    course_root = Path(course_root).resolve()
+    config = load_config(course_root, db_url)
+    available = list_assignments(course_root)
+    wanted = list(assignments) if assignments is not None else available
+    unknown = sorted(set(wanted) - set(available))
+    if unknown:
+        raise AssignmentError(
+            f"no assignment called {', '.join(unknown)} in {source_folder(course_root, config)}; "
+            f"the assignments are: {', '.join(available) or 'none'}"
+        )
+    if release_dir is not None:
+        config.CourseDirectory.release_directory = str(Path(release_dir).resolve())
+    config.BaseConverter.force = True  # replace the old release folder whole
+    config.GenerateAssignment.permissions = 644
+
+    ensure_nbgrader_tools_on_path()
+    coursedir = CourseDirectory(config=config)
+    release_root = Path(coursedir.root) / coursedir.release_directory
+    log = logging.getLogger("course.assignments")
+    written: list[Path] = []
+    for assignment in wanted:
+        coursedir.assignment_id = assignment
+        converter = GenerateAssignment(coursedir=coursedir, config=config, log=log)
+        try:
+            converter.start()
+        except NbGraderException as exc:
+            raise AssignmentError(
+                f"nbgrader could not generate {assignment}: {exc}. "
+                "The messages above name the notebook and cell."
+            ) from exc
+        written.extend(p for p in (release_root / assignment).rglob("*") if p.is_file())
+    return sorted(written)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m course.assignments",
+        description="Generate the student versions (exercises/) from the sources (solutions/).",
+    )
+    parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="course root")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        written = generate_student_versions(args.root, args.assignments or None)
+    except AssignmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path.relative_to(Path(args.root).resolve()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

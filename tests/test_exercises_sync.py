@@ -1,0 +1,62 @@
+"""exercises/ is generated from solutions/ by nbgrader: a committed copy must not be stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from course.assignments import REPO_ROOT, generate_student_versions, list_assignments
+
+EXERCISES = REPO_ROOT / "exercises"
+REGENERATE = ".venv/bin/python -m course.assignments"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+    }
+
+
+def test_every_assignment_has_a_generated_student_version() -> None:
+    missing = [a for a in list_assignments() if not (EXERCISES / a).is_dir()]
+    assert not missing, (
+        f"solutions/ has {', '.join(missing)} but exercises/ does not: run `{REGENERATE}` "
+        "and commit exercises/"
+    )
+
+
+def test_committed_exercises_equal_a_fresh_generation(tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    generate_student_versions(
+        REPO_ROOT, release_dir=release, db_url=f"sqlite:///{tmp_path / 'gradebook.db'}"
+    )
+    fresh, committed = _files(release), _files(EXERCISES)
+    for assignment in list_assignments():
+        prefix = f"{assignment}/"
+        new = {k: v for k, v in fresh.items() if k.startswith(prefix)}
+        old = {k: v for k, v in committed.items() if k.startswith(prefix)}
+        stale = sorted(k for k in new.keys() & old.keys() if new[k] != old[k])
+        absent = sorted(new.keys() - old.keys())
+        extra = sorted(old.keys() - new.keys())
+        problems = [f"exercises/{k} differs from a fresh generation" for k in stale]
+        problems += [f"exercises/{k} is missing" for k in absent]
+        problems += [f"exercises/{k} no longer comes from solutions/ (delete it)" for k in extra]
+        assert not problems, (
+            "\n".join(problems)
+            + f"\nRegenerate with `{REGENERATE} {assignment}` and commit exercises/{assignment}."
+        )
+
+
+def test_no_release_folder_without_a_source() -> None:
+    orphans = (
+        sorted(
+            d.name for d in EXERCISES.glob("*") if d.is_dir() and d.name not in list_assignments()
+        )
+        if EXERCISES.is_dir()
+        else []
+    )
+    assert not orphans, (
+        f"exercises/{', exercises/'.join(orphans)} has no source in solutions/: delete it "
+        "or restore its source"
+    )
