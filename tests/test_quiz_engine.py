@@ -1,0 +1,85 @@
+"""The Python engine against the shared test vectors, plus shuffling and normalising."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from course.quiz.bank import load_bank
+from course.quiz.engine import attempt, grade, normalise, shuffled
+
+HERE = Path(__file__).parent
+BANKS = HERE / "fixtures" / "banks"
+VECTORS = yaml.safe_load((HERE / "quiz-vectors.yaml").read_text(encoding="utf-8"))
+
+
+def test_vectors_cover_every_type_and_verdict() -> None:
+    assert len(VECTORS) >= 40
+    banks = {v["bank"]: load_bank(v["bank"], BANKS) for v in VECTORS}
+    types = {banks[v["bank"]].question(v["question"]).type for v in VECTORS}
+    assert len(types) == 7
+    assert {v["verdict"] for v in VECTORS} == {"correct", "partial", "incorrect"}
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: f"{v['question']}={v['response']}")
+def test_vector(vector: dict) -> None:
+    question = load_bank(vector["bank"], BANKS).question(vector["question"])
+    result = grade(question, vector["response"])
+    assert (result.verdict, result.score) == (vector["verdict"], vector["score"])
+    assert result.feedback, "every graded answer gets feedback"
+
+
+def test_wrong_choice_gets_its_own_feedback() -> None:
+    q = load_bank("all-question-types", BANKS).question("aqt-identical-bio")
+    assert grade(q, "b").feedback == [q.options[1].feedback]
+
+
+def test_multiple_select_explains_chosen_and_missed_options() -> None:
+    q = load_bank("all-question-types", BANKS).question("aqt-b-no-intervention")
+    feedback = grade(q, ["b5"]).feedback
+    assert feedback == [o.feedback for o in q.options if o.correct or o.id == "b5"]
+
+
+def test_numeric_known_mistake_gets_its_feedback() -> None:
+    q = load_bank("all-question-types", BANKS).question("aqt-paragraphs-a")
+    assert grade(q, 16).feedback == [q.mistakes[0].feedback]
+    assert grade(q, 19.4).feedback == [q.mistakes[1].feedback]
+    assert grade(q, 3).feedback == [q.feedback_incorrect]
+
+
+def test_ordering_names_the_misplaced_items() -> None:
+    q = load_bank("all-question-types", BANKS).question("aqt-b-order")
+    result = grade(q, ["six-party", "cold-war", "sanctions", "conclusion"])
+    assert result.feedback == [q.items[0].feedback, q.items[1].feedback]
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("  Don\u2019t  STOP\u2014now! ", "don't stop-now"),
+        ("U.S.", "us"),
+        ("well-known 'quote'", "well-known quote"),
+        ("-dash- and -", "dash and"),
+        ("\uff21\uff22", "ab"),
+    ],
+)
+def test_normalise(raw: str, plain: str) -> None:
+    assert normalise(raw) == plain
+
+
+def test_shuffled_is_repeatable_and_seed_dependent() -> None:
+    items = list(range(20))
+    assert shuffled(items, "q1") == shuffled(items, "q1")
+    assert shuffled(items, "q1") != shuffled(items, "q2")
+    assert sorted(shuffled(items, 7)) == items
+    assert items == list(range(20))
+
+
+def test_attempt_is_plain_data() -> None:
+    q = load_bank("all-question-types", BANKS).question("aqt-same-author")
+    result, record = attempt("all-question-types", q, True)
+    data = record.to_dict()
+    assert data["question"] == "aqt-same-author" and data["score"] == result.score == 1
+    assert set(data) == {"question", "objective", "chapter", "response", "verdict", "score", "time"}
