@@ -1,0 +1,137 @@
+"""The book's quiz script in Chromium: it agrees with every test vector, works by mouse and by
+keyboard alone, keeps answers over a reload, and passes axe (no serious/critical issues)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import OfflinePage, serve_folder
+
+from course.quiz.bank import load_bank
+from course.quiz.html_view import bank_html
+
+pytestmark = pytest.mark.browser
+HERE = Path(__file__).parent
+BANKS = HERE / "fixtures" / "banks"
+VECTORS = yaml.safe_load((HERE / "quiz-vectors.yaml").read_text(encoding="utf-8"))
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Quiz test page</title></head>
+<body><main><h1>Quiz test page</h1>
+{quiz}
+</main></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def quiz_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The HTML renderer's output for the test bank, in a minimal page on loopback."""
+    folder = tmp_path_factory.mktemp("quiz-page")
+    (folder / "book").mkdir()
+    bank = load_bank("all-question-types", BANKS)
+    (folder / "book" / "quiz.html").write_text(PAGE.format(quiz=bank_html(bank)), "utf-8")
+    server, url = serve_folder(folder)
+    yield f"{url}/book/quiz.html"
+    server.shutdown()
+    server.server_close()
+
+
+def _open(offline_page: OfflinePage, url: str) -> object:
+    offline_page.goto(url)
+    return offline_page.page
+
+
+def test_script_agrees_with_every_vector(offline_page: OfflinePage, quiz_url: str) -> None:
+    page = _open(offline_page, quiz_url)
+    results = page.evaluate(
+        """vectors => {
+          const key = JSON.parse(document.querySelector("script.cq-key").textContent);
+          return vectors.map(v => {
+            const r = window.courseQuiz.grade(key.find(q => q.id === v.question), v.response);
+            return [r.verdict, r.score, r.feedback.length];
+          });
+        }""",
+        VECTORS,
+    )
+    got = [(v, s) for v, s, _ in results]
+    assert got == [(v["verdict"], v["score"]) for v in VECTORS]
+    assert all(n >= 1 for _, _, n in results)
+    assert offline_page.console_errors == [] and offline_page.external_requests == []
+
+
+def _feedback(page: object, qid: str) -> str:
+    return page.locator(f"#cq-{qid}-feedback").inner_text()
+
+
+def test_answer_by_mouse_and_survive_reload(offline_page: OfflinePage, quiz_url: str) -> None:
+    page = _open(offline_page, quiz_url)
+    page.get_by_label("A1 and B1").check()
+    page.locator("#cq-aqt-identical-bio .cq-check").click()
+    text = _feedback(page, "aqt-identical-bio")
+    assert "Not correct" in text and "A1 starts from recent actions" in text
+    page.locator("#cq-aqt-b-no-intervention").get_by_label("B4", exact=True).check()
+    page.locator("#cq-aqt-b-no-intervention").get_by_label("B8", exact=True).check()
+    page.locator("#cq-aqt-b-no-intervention .cq-check").click()
+    assert "Partly correct (score 0.6667 of 1)" in _feedback(page, "aqt-b-no-intervention")
+    for item, position in [("cold-war", "1"), ("six-party", "2"), ("sanctions", "3"),
+                           ("conclusion", "4")]:  # fmt: skip
+        page.locator(f"#cq-aqt-b-order-{item}").select_option(position)
+    page.locator("#cq-aqt-b-order .cq-check").click()
+    assert "Correct (score 1 of 1)" in _feedback(page, "aqt-b-order")
+    summary = "Score: 1.67 of 7 (3 of 7 questions checked)"
+    assert page.locator(".cq-summary").inner_text() == summary
+    # Explanations link to the paragraph on the reader page, relative to the chapter page.
+    page.locator("#cq-aqt-identical-bio .cq-explain").click()
+    link = page.locator("#cq-aqt-identical-bio-explanation a", has_text="A17")
+    assert link.get_attribute("href") == "articles/article-a.html#A17"
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".cq-summary").inner_text() == summary
+    assert page.get_by_label("A1 and B1").is_checked()
+    assert "Not correct" in _feedback(page, "aqt-identical-bio")
+    assert page.locator("#cq-aqt-b-order-sanctions").input_value() == "3"
+    page.locator("#cq-aqt-identical-bio .cq-retry").click()
+    assert not page.get_by_label("A1 and B1").is_checked()
+    assert page.locator(".cq-summary").inner_text().startswith("Score: 1.67 of 7 (2 of 7")
+    assert offline_page.console_errors == [] and offline_page.external_requests == []
+
+
+def test_answer_by_keyboard_alone(offline_page: OfflinePage, quiz_url: str) -> None:
+    page = _open(offline_page, quiz_url)
+    kb = page.keyboard
+    page.locator("body").focus()
+    kb.press("Tab")  # first radio of question 1
+    kb.press("Space")  # selects option a
+    kb.press("Tab")  # Check answer
+    kb.press("Enter")
+    assert "Correct (score 1 of 1)" in _feedback(page, "aqt-identical-bio")
+    kb.press("Tab")  # Show explanation
+    kb.press("Enter")
+    assert page.locator("#cq-aqt-identical-bio-explanation").is_visible()
+    explain = page.locator("#cq-aqt-identical-bio .cq-explain")
+    assert explain.get_attribute("aria-expanded") == "true"
+    # The numeric question: focus moves there by Tab only.
+    for _ in range(40):
+        kb.press("Tab")
+        if page.evaluate("document.activeElement.id") == "cq-aqt-paragraphs-a-answer":
+            break
+    kb.type("16")
+    kb.press("Tab")
+    kb.press("Enter")
+    text = _feedback(page, "aqt-paragraphs-a")
+    assert "Not correct" in text and "leaves out the author note" in text
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#cq-aqt-paragraphs-a-answer").input_value() == "16"
+    assert page.locator(".cq-summary").inner_text() == "Score: 1 of 7 (2 of 7 questions checked)"
+
+
+def test_axe_finds_no_serious_violations(offline_page: OfflinePage, quiz_url: str, axe) -> None:
+    page = _open(offline_page, quiz_url)
+    for button in page.locator(".cq-check").all():
+        button.click()  # show every kind of feedback box too
+    for button in page.locator(".cq-explain").all():
+        button.click()
+    assert axe(page) == []
