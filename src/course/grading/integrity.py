@@ -1,0 +1,121 @@
+"""Integrity of a submitted notebook: can it be read, and are the grade and test cells the ones
+that were released? nbgrader overwrites an edited test cell but silently skips a deleted one, so
+both are detected here, from the released notebook (or, without it, the cells' own checksums)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import compute_checksum
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a submission, as shown to instructor and student."""
+
+    kind: str  # unreadable, deleted-cell, edited-cell, timeout, memory-limit, kernel-died, ...
+    notebook: str
+    detail: str
+    cell: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.notebook}" + (f" [{self.cell}]" if self.cell else "")
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, list[Finding]]:
+    """The notebook at ``path``, or None and the reason it cannot be graded."""
+    name = path.stem
+
+    def unreadable(detail: str) -> tuple[None, list[Finding]]:
+        return None, [Finding("unreadable", name, detail)]
+
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return unreadable(f"cannot read the file ({error.strerror})")
+    if not raw.strip():
+        return unreadable("the file is empty")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return unreadable(f"not a notebook: the file is not valid JSON ({error})")
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        return unreadable("not a notebook: JSON without notebook cells")
+    if data.get("nbformat") != 4:
+        return unreadable(
+            f"wrong notebook format {data.get('nbformat')!r}: save it again with Jupyter "
+            "(format 4)"
+        )
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except (nbformat.ValidationError, ValueError, KeyError, TypeError) as error:
+        return unreadable(f"not a valid notebook: {str(error).splitlines()[0]}")
+    return nb, []
+
+
+def _nbgrader_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    cells = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") and (meta.get("grade") or meta.get("locked")):
+            cells[meta["grade_id"]] = cell
+    return cells
+
+
+def _is_fixed(meta: dict) -> bool:
+    # Test cells and read-only text: the student must leave them exactly as released.
+    return bool(meta.get("locked")) and not meta.get("solution")
+
+
+def compare_with_release(
+    nb: nbformat.NotebookNode, released: nbformat.NotebookNode, name: str
+) -> list[Finding]:
+    """Grade and test cells of ``released`` that ``nb`` deleted, edited or re-labelled."""
+    findings = []
+    submitted = _nbgrader_cells(nb)
+    for grade_id, original in _nbgrader_cells(released).items():
+        meta = original.metadata["nbgrader"]
+        cell = submitted.get(grade_id)
+        if cell is None:
+            what = "graded cell" if meta.get("grade") else "read-only cell"
+            findings.append(Finding("deleted-cell", name, f"the {what} was deleted", grade_id))
+            continue
+        their = cell.metadata["nbgrader"]
+        if _is_fixed(meta) and (cell.source.strip() != original.source.strip()):
+            findings.append(Finding("edited-cell", name, "the read-only cell was edited", grade_id))
+        elif meta.get("grade") and (
+            their.get("points") != meta.get("points") or not their.get("grade")
+        ):
+            findings.append(
+                Finding("edited-cell", name, "the cell's grading metadata was changed", grade_id)
+            )
+    return findings
+
+
+def compare_with_checksums(nb: nbformat.NotebookNode, name: str) -> list[Finding]:
+    """Edited read-only cells found from the checksums nbgrader stored in the cells themselves
+    (used when the released notebook is not at hand; it cannot see deleted cells)."""
+    findings = []
+    for grade_id, cell in _nbgrader_cells(nb).items():
+        meta = cell.metadata["nbgrader"]
+        if _is_fixed(meta) and meta.get("checksum") and compute_checksum(cell) != meta["checksum"]:
+            findings.append(Finding("edited-cell", name, "the read-only cell was edited", grade_id))
+    return findings
+
+
+def check_submission(path: Path, released: Path | None) -> list[Finding]:
+    """Everything that keeps ``path`` from being graded as released; empty when it is sound."""
+    nb, findings = read_submission(path)
+    if nb is None:
+        return findings
+    if released is None or not released.exists():
+        return compare_with_checksums(nb, path.stem)
+    reference, problems = read_submission(released)
+    if reference is None:
+        raise ValueError(f"the released notebook {released} is unreadable: {problems[0].detail}")
+    return compare_with_release(nb, reference, path.stem)

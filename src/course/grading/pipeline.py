@@ -1,0 +1,261 @@
+"""Parallel autograding on top of nbgrader, with one gradebook writer.
+
+For each student, the parent process runs nbgrader's Autograde up to sanitizing (the step that
+registers the submission in the gradebook and restores test cells), hands the sanitized notebooks
+to a pool of workers that only execute them (execution.py), and then runs nbgrader's remaining
+autograde preprocessors, which write the scores, itself. Only the parent ever opens the
+gradebook, so SQLite is never written by two processes; the scores are nbgrader's own.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbconvert.writers import FilesWriter
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import setenv
+from tqdm import tqdm
+from traitlets import Set
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from .execution import Execution, execute_notebook
+from .integrity import Finding, check_submission
+from .sandbox import SandboxedKernelManager, check_bwrap
+
+KERNEL_MANAGER = f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
+
+
+@dataclass
+class StudentResult:
+    student: str
+    score: float = 0.0
+    max_score: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "ok" if not self.findings else "; ".join(sorted({f.kind for f in self.findings}))
+
+
+def ensure_tools_on_path() -> None:
+    """nbgrader runs the `alembic` executable of its environment: make it findable."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def load_config(
+    course_root: Path,
+    timeout: int | None = None,
+    memory: str | None = None,
+    sandbox: bool = True,
+) -> Config:
+    """The course's nbgrader_config.py, with the sandboxed kernel and the given limits."""
+    ensure_tools_on_path()
+    config_file = Path(course_root) / "nbgrader_config.py"
+    if not config_file.exists():
+        raise FileNotFoundError(f"no nbgrader_config.py in {course_root}: is it the course root?")
+    config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+    config.CourseDirectory.root = str(Path(course_root).resolve())
+    if sandbox:
+        check_bwrap()  # fails loudly, with the reason and the --no-sandbox way out
+        config.Execute.kernel_manager_class = KERNEL_MANAGER
+        config.SandboxedKernelManager.course_root = str(Path(course_root).resolve())
+    else:
+        config.SandboxedKernelManager.sandbox = False
+    if timeout is not None:
+        config.Execute.timeout = timeout
+    if memory is not None:
+        config.SandboxedKernelManager.memory_limit = memory
+    return config
+
+
+class _Sanitize(Autograde):
+    """nbgrader's Autograde without execution: registers the submission, sanitizes notebooks."""
+
+    autograde_preprocessors = []
+    unreadable = Set()  # notebooks that would make nbgrader fail the whole student
+
+    def init_notebooks(self) -> None:
+        super().init_notebooks()
+        for assignment, notebooks in self.assignments.items():
+            self.assignments[assignment] = [n for n in notebooks if n not in self.unreadable]
+
+
+class _Score(Autograde):
+    """nbgrader's autograde steps after execution (output limits, saving grades), run on the
+    notebooks the workers executed."""
+
+    def score(self, notebooks: Iterable[str]) -> None:
+        self._sanitizing = False
+        self.autograde_preprocessors = [p for p in self.autograde_preprocessors if p is not Execute]
+        self.writer = FilesWriter(parent=self, config=self.config)
+        self.exporter = self.exporter_class(parent=self, config=self.config)
+        self._init_preprocessors()
+        for notebook in notebooks:
+            resources = self.init_single_notebook_resources(notebook)
+            with setenv(NBGRADER_EXECUTION="autograde"):
+                output, resources = self.exporter.from_filename(notebook, resources=resources)
+            self.write_single_notebook(output, resources)
+
+
+def _converter(cls: type[Autograde], config: Config, assignment: str, student: str) -> Autograde:
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    coursedir.student_id = student
+    converter = cls(coursedir=coursedir, config=config)
+    converter.force = True
+    converter.create_student = True
+    return converter
+
+
+def zero_grades(
+    db_url: str, course_id: str, assignment: str, student: str, notebook: str,
+    grade_ids: set[str] | None = None,
+) -> None:
+    """Score 0 for the autograded cells of a notebook (or only ``grade_ids``): what cannot be
+    trusted or was deleted never passes."""
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return
+        for grade in nb.grades:
+            if grade_ids is None and grade.cell.cell_type != "code":
+                continue  # written answers stay for manual grading
+            if grade_ids is None or grade.name in grade_ids:
+                grade.auto_score = 0
+                grade.manual_score = None
+                grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def submitted_students(config: Config, assignment: str) -> list[str]:
+    coursedir = CourseDirectory(config=config)
+    base = Path(coursedir.root) / coursedir.submitted_directory
+    return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
+
+
+def autograde(
+    course_root: Path,
+    assignment: str,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    timeout: int | None = None,
+    memory: str | None = None,
+    sandbox: bool = True,
+    progress: bool = True,
+) -> list[StudentResult]:
+    """Autograde ``assignment`` for every submitting student (or ``students``)."""
+    config = load_config(course_root, timeout=timeout, memory=memory, sandbox=sandbox)
+    coursedir = CourseDirectory(config=config)
+    root = Path(coursedir.root)
+    students = students or submitted_students(config, assignment)
+    workers = workers or os.cpu_count() or 1
+    results = {s: StudentResult(s) for s in students}
+    pending: dict[str, list[Future]] = {}
+    jobs_of: dict[str, list[str]] = {}
+    bar = tqdm(total=len(students), desc=f"autograde {assignment}", unit="student",
+               disable=not progress)
+    context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for student in students:
+            jobs = _prepare(config, root, coursedir, assignment, student, results[student])
+            pending[student] = [pool.submit(execute_notebook, path, config) for path in jobs]
+            jobs_of[student] = jobs
+            if not jobs:
+                _finish(config, coursedir, assignment, student, [], results[student])
+                bar.update()
+        for student, futures in pending.items():
+            if futures:
+                pairs = zip(futures, jobs_of[student], strict=True)
+                executions = [_outcome(future, path) for future, path in pairs]
+                _finish(config, coursedir, assignment, student, executions, results[student])
+                bar.update()
+    bar.close()
+    return [results[s] for s in students]
+
+
+def _outcome(future: Future, path: str) -> Execution:
+    try:
+        return future.result()
+    except Exception as error:  # a worker that crashed fails this notebook, not the batch
+        finding = Finding("not-executed", Path(path).stem, f"the grading worker failed: {error}")
+        return Execution(path, False, 0.0, [finding])
+
+
+def _prepare(
+    config: Config, root: Path, coursedir: CourseDirectory, assignment: str, student: str,
+    result: StudentResult,
+) -> list[str]:
+    """Check and sanitize one student's submission; the notebooks to execute."""
+    submitted = root / coursedir.submitted_directory / student / assignment
+    release = root / coursedir.release_directory / assignment
+    unreadable = set()
+    for path in sorted(submitted.glob("*.ipynb")):
+        findings = check_submission(path, release / path.name)
+        result.findings += findings
+        if any(f.kind == "unreadable" for f in findings):
+            unreadable.add(str(path))
+    converter = _converter(_Sanitize, config, assignment, student)
+    converter.unreadable = unreadable
+    try:
+        converter.start()
+    except Exception as error:  # nbgrader already logged the traceback
+        if unreadable and len(unreadable) == len(list(submitted.glob("*.ipynb"))):
+            # nothing to grade: still register the submission so it scores 0
+            _register_only(config, assignment, student)
+            return []
+        result.findings.append(Finding("failed", "*", f"nbgrader could not sanitize: {error}"))
+        return []
+    autograded = root / coursedir.autograded_directory / student / assignment
+    return [str(autograded / Path(p).name) for p in sorted(submitted.glob("*.ipynb"))
+            if str(p) not in unreadable]
+
+
+def _register_only(config: Config, assignment: str, student: str) -> None:
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(assignment, student)
+
+
+def _finish(
+    config: Config, coursedir: CourseDirectory, assignment: str, student: str,
+    executions: list[Execution], result: StudentResult,
+) -> None:
+    """Write the scores of one student (parent process only)."""
+    db_url, course_id = coursedir.db_url, coursedir.course_id
+    ran = [e for e in executions if e.ok]
+    for execution in executions:
+        result.findings += execution.findings
+    _converter(_Score, config, assignment, student).score(e.path for e in ran)
+    for execution in executions:
+        if not execution.ok:
+            zero_grades(db_url, course_id, assignment, student, Path(execution.path).stem)
+    for finding in result.findings:
+        if finding.kind == "unreadable":
+            zero_grades(db_url, course_id, assignment, student, finding.notebook,
+                        grade_ids=_all_grade_ids(db_url, course_id, assignment, finding.notebook))
+        elif finding.kind == "deleted-cell" and finding.cell:
+            zero_grades(db_url, course_id, assignment, student, finding.notebook, {finding.cell})
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+            result.score, result.max_score = submission.score, submission.max_score
+        except MissingEntry:
+            result.findings.append(Finding("failed", "*", "no submission in the gradebook"))
+
+
+def _all_grade_ids(db_url: str, course_id: str, assignment: str, notebook: str) -> set[str]:
+    with Gradebook(db_url, course_id) as gb:
+        return {c.name for c in gb.find_notebook(notebook, assignment).grade_cells}

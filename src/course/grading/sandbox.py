@@ -1,0 +1,204 @@
+"""A jupyter_client kernel manager that starts each kernel inside a bubblewrap sandbox.
+
+The kernel sees the whole system read-only, but the course root, the temp and runtime folders and
+the home folder are covered by empty read-only tmpfs mounts; only the submission's working
+folder (read-write), the Python environment (read-only) and the kernel's own folder for its
+ZMQ ipc sockets are mounted on top. See /work/shared/reference/sandbox-notes.md for the pitfalls
+each option below avoids.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from traitlets import Bool, Integer, Unicode
+
+NOBODY = "65534"
+UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox on this machine."""
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in a size such as ``2GiB``, ``512M`` or ``1073741824``."""
+    if isinstance(text, int):
+        return text
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use e.g. 512MiB or 2GiB)")
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+def check_bwrap(bwrap: str = "bwrap") -> str:
+    """The path of a bubblewrap that can build our sandbox, or SandboxUnavailable saying why."""
+    path = shutil.which(bwrap)
+    if path is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so student code cannot be isolated. "
+            "Install it (Debian: apt-get install bubblewrap), or pass --no-sandbox to run "
+            "student code with the grader's own rights (only for code you trust)."
+        )
+    probe = [path, *_isolation_args(), "--ro-bind", "/", "/", "--", "true"]
+    result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create a sandbox here ({result.stderr.strip()}); user "
+            "namespaces may be disabled. Enable them, or pass --no-sandbox to run student "
+            "code with the grader's own rights (only for code you trust)."
+        )
+    return path
+
+
+def _isolation_args() -> list[str]:
+    # Every namespace, including the network; nobody's uid and no capabilities, so a cell cannot
+    # unmount the tmpfs that hides the course (pitfall 3).
+    return [
+        "--unshare-all",
+        "--unshare-user",
+        "--uid", NOBODY,
+        "--gid", NOBODY,
+        "--cap-drop", "ALL",
+        "--die-with-parent",
+        "--new-session",
+    ]
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """Drop paths that lie inside another path of the list (one tmpfs covers them)."""
+    unique = sorted(set(paths), key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in unique:
+        if not any(path.is_relative_to(outer) for outer in kept):
+            kept.append(path)
+    return kept
+
+
+def sandbox_command(
+    kernel_cmd: list[str],
+    workdir: Path,
+    kernel_dir: Path,
+    hidden: list[Path],
+    memory_bytes: int,
+    file_bytes: int,
+    bwrap: str = "bwrap",
+) -> list[str]:
+    """The kernel command wrapped in bwrap and prlimit."""
+    env_prefix = Path(sys.prefix).resolve()
+    # The virtualenv's python is a symlink into the base interpreter's prefix: mount both.
+    prefixes = _outermost([env_prefix, Path(sys.base_prefix).resolve()])
+    cover = _outermost([p.resolve() for p in hidden])
+    args = [bwrap, *_isolation_args(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for path in cover:
+        args += ["--size", str(file_bytes), "--tmpfs", str(path)]
+    for prefix in prefixes:
+        args += ["--ro-bind", str(prefix), str(prefix)]
+    args += ["--bind", str(kernel_dir), str(kernel_dir)]
+    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    for path in cover:
+        args += ["--remount-ro", str(path)]
+    # A clean environment: no grader secrets, and no JPY_PARENT_PID, which would make ipykernel
+    # quit because its parent looks dead from inside the pid namespace (pitfall 2).
+    args += ["--clearenv", "--unsetenv", "JPY_PARENT_PID"]
+    env = {
+        "HOME": str(workdir),
+        "TMPDIR": str(workdir),
+        "PATH": f"{env_prefix / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
+    }
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    # prlimit inside the sandbox: --as caps the kernel's memory (it gets MemoryError, the next
+    # cell still runs), --fsize caps any file it writes (pitfall 6).
+    args += ["--", "prlimit", f"--as={memory_bytes}", f"--fsize={file_bytes}", "--", *kernel_cmd]
+    return args
+
+
+def hidden_paths(course_root: Path | None) -> list[Path]:
+    """What a kernel must not see: the course, temp and runtime folders, the home folder, and
+    the project folder that holds the Python environment."""
+    paths = [
+        Path(tempfile.gettempdir()),
+        Path("/var/tmp"),
+        Path("/dev/shm"),
+        Path(jupyter_runtime_dir()),
+        Path.home(),
+    ]
+    if course_root is not None:
+        paths.append(Path(course_root))
+    if sys.prefix != sys.base_prefix:  # a virtualenv: hide the project it lives in
+        paths.append(Path(sys.prefix).resolve().parent)
+    return [p for p in paths if p.resolve() != Path("/")]
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts the kernel under bubblewrap, talking to it over ipc sockets in a private folder."""
+
+    memory_limit = Unicode("2GiB", help="Address-space limit of the kernel process.").tag(
+        config=True
+    )
+    file_size_limit = Unicode(
+        "256MiB", help="Largest file the kernel may write, and size of each hiding tmpfs."
+    ).tag(config=True)
+    course_root = Unicode("", help="Course folder to hide from the kernel.").tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    kernel_dir_base = Unicode(
+        "/tmp", help="Where per-kernel folders are made (short: socket paths < 108 chars)."
+    ).tag(config=True)
+    sandbox = Bool(True, help="False runs the kernel without isolation (--no-sandbox).").tag(
+        config=True
+    )
+    startup_grace = Integer(60, help="Seconds to wait for the sandboxed kernel to start.").tag(
+        config=True
+    )
+
+    _kernel_dir: Path | None = None
+    _workdir: Path | None = None
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.sandbox:
+            check_bwrap(self.bwrap)
+            self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
+            os.chmod(self._kernel_dir, 0o777)  # the kernel runs as nobody and creates sockets
+            self.transport = "ipc"
+            self.ip = str(self._kernel_dir / "s")
+            self.connection_file = str(self._kernel_dir / "kernel.json")
+            self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+            # SIGINT to the process group would kill bwrap and so the kernel (pitfall 1).
+            self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if not self.sandbox:
+            return cmd
+        assert self._kernel_dir is not None and self._workdir is not None
+        os.chmod(self.connection_file, 0o644)
+        return sandbox_command(
+            cmd,
+            workdir=self._workdir,
+            kernel_dir=self._kernel_dir,
+            hidden=hidden_paths(Path(self.course_root) if self.course_root else None),
+            memory_bytes=parse_size(self.memory_limit),
+            file_bytes=parse_size(self.file_size_limit),
+            bwrap=self.bwrap,
+        )
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self._kernel_dir is not None and not restart:
+            shutil.rmtree(self._kernel_dir, ignore_errors=True)
+            self._kernel_dir = None

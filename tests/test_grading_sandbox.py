@@ -1,0 +1,95 @@
+"""Student code runs in the bubblewrap sandbox: what it must not read or write, no network, and
+limits on memory and time that stop the cell but not the batch."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course.grading.sandbox import (
+    SandboxedKernelManager,
+    SandboxUnavailable,
+    check_bwrap,
+    parse_size,
+)
+
+
+def run_in_sandbox(cells: list[str], course: Path, workdir: Path) -> list[str]:
+    """The first output of each cell, as text (error name and value for errors)."""
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    client = NotebookClient(nb, timeout=3, allow_errors=True, interrupt_on_timeout=True,
+                            kernel_manager_class=SandboxedKernelManager,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.km = client.create_kernel_manager()
+    client.km.course_root = str(course)
+    client.km.memory_limit = "1GiB"
+    client.execute()
+    texts = []
+    for cell in nb.cells:
+        out = cell.outputs[0] if cell.outputs else {}
+        texts.append(out.get("text") or f"{out.get('ename')}: {out.get('evalue')}")
+    return texts
+
+
+def test_student_code_is_confined_to_its_own_folder(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    mine = course / "autograder" / "autograded" / "alice" / "ps0"
+    theirs = course / "autograder" / "autograded" / "bob" / "ps0"
+    for folder in (mine, theirs, course / "solutions" / "ps0"):
+        folder.mkdir(parents=True)
+    (course / "solutions" / "ps0" / "key.txt").write_text("the answers")
+    (theirs / "answers.ipynb").write_text("{}")
+    gradebook = course / "autograder" / "gradebook.db"
+    sqlite3.connect(gradebook).execute("create table t (x)").connection.commit()
+    outputs = run_in_sandbox([
+        "print(open('../../../../solutions/ps0/key.txt').read())",
+        f"print(open({str(course / 'solutions/ps0/key.txt')!r}).read())",
+        f"open({str(gradebook)!r}, 'w')",
+        "print(open('../../bob/ps0/answers.ipynb').read())",
+        "open('/tmp/escape.txt', 'w')",
+        "open('scratch.txt', 'w').write('mine'); print('wrote')",
+        "import socket; socket.create_connection(('127.0.0.1', 22), timeout=2)",
+        "x = bytearray(4 * 1024**3)",
+        "while True: pass",
+        "print('still running')",
+    ], course, mine)
+    assert outputs[0].startswith("FileNotFoundError")
+    assert outputs[1].startswith("FileNotFoundError")
+    assert outputs[2].startswith(("OSError", "FileNotFoundError", "PermissionError"))
+    assert outputs[3].startswith("FileNotFoundError")
+    assert outputs[4].startswith("OSError") and "Read-only" in outputs[4]
+    assert outputs[5] == "wrote\n" and (mine / "scratch.txt").read_text() == "mine"
+    assert outputs[6].startswith(("ConnectionRefusedError", "OSError"))
+    assert outputs[7].startswith("MemoryError")
+    assert outputs[8].startswith("KeyboardInterrupt")
+    assert outputs[9] == "still running\n"
+    assert sqlite3.connect(gradebook).execute("select count(*) from t").fetchone() == (0,)
+    assert not Path("/tmp/escape.txt").exists()
+
+
+def test_missing_bubblewrap_fails_loudly_with_the_way_out() -> None:
+    with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
+        check_bwrap("no-such-bwrap-here")
+
+
+def test_sizes_are_read_in_binary_units() -> None:
+    assert parse_size("2GiB") == 2 * 1024**3
+    assert parse_size("512M") == 512 * 1024**2
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("lots")
+
+
+def test_unsandboxed_kernel_manager_runs_plainly(tmp_path: Path) -> None:
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    client = NotebookClient(nb, timeout=10, kernel_manager_class=SandboxedKernelManager,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.km = client.create_kernel_manager()
+    client.km.sandbox = False
+    client.execute()
+    assert nbformat.v4.output_from_msg  # nbformat is what wrote the outputs
+    assert nb.cells[0].outputs[0]["text"] == "42\n"

@@ -1,0 +1,76 @@
+"""Helpers shared by the grading tests: a temporary course root made from the fixture course
+(tests/fixtures/grading/course) with its own nbgrader_config.py and gradebook, and the fixture
+submissions placed as nbgrader expects them."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+
+from course.grading.pipeline import ensure_tools_on_path, load_config
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+ASSIGNMENT = "ps0"
+NOTEBOOK = "questions"
+
+CONFIG = '''from pathlib import Path
+c = get_config()  # noqa: F821
+root = Path(__file__).resolve().parent
+(root / "autograder").mkdir(exist_ok=True)
+c.CourseDirectory.root = str(root)
+c.CourseDirectory.course_id = "grading-tests"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+c.Execute.timeout = 10
+'''
+
+
+def make_course(root: Path) -> Path:
+    """A course root with ps0 generated (released and in the gradebook)."""
+    ensure_tools_on_path()
+    shutil.copytree(FIXTURES / "course", root)
+    (root / "nbgrader_config.py").write_text(CONFIG)
+    api = NbGraderAPI(config=load_config(root, sandbox=False))
+    result = api.generate_assignment(ASSIGNMENT)
+    assert result["success"], result.get("log")
+    return root
+
+
+def submit(root: Path, student: str, scenario: str) -> None:
+    """Place fixture ``scenario`` (e.g. "honest/full-marks") as ``student``'s submission."""
+    folder = root / "autograder" / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / f"{scenario}.ipynb", folder / f"{NOTEBOOK}.ipynb")
+
+
+def cell_scores(root: Path) -> dict[str, dict[str, float | None]]:
+    """student -> grade cell -> score, read from the gradebook."""
+    db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+    out: dict[str, dict[str, float | None]] = {}
+    with Gradebook(db_url, "grading-tests") as gb:
+        for student in gb.students:
+            try:
+                nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student.id)
+            except Exception:  # noqa: BLE001 - not submitted
+                continue
+            out[student.id] = {g.name: g.score for g in nb.grades}
+    return out
+
+
+def gradebook_is_sound(root: Path) -> bool:
+    with sqlite3.connect(root / "autograder" / "gradebook.db") as db:
+        return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_course_has_the_released_assignment(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    assert (root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
+    assert gradebook_is_sound(root)
