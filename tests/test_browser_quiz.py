@@ -135,3 +135,60 @@ def test_axe_finds_no_serious_violations(offline_page: OfflinePage, quiz_url: st
     for button in page.locator(".cq-explain").all():
         button.click()
     assert axe(page) == []
+
+
+def _first_single_choice(page: object) -> tuple[str, str]:
+    """The id of the page's first single-choice question and of its correct option."""
+    return page.evaluate(
+        """() => {
+          const key = JSON.parse(document.querySelector("script.cq-key").textContent);
+          const q = key.find(q => q.type === "single_choice");
+          return [q.id, q.options.find(o => o.correct).id];
+        }"""
+    )
+
+
+@pytest.mark.book
+def test_chapter_quiz_counts_towards_practice_mastery(built_book, book_url, offline_page) -> None:
+    chapters = [p for p in built_book.pages() if 'class="cq-quiz"' in
+                (built_book.html / p).read_text("utf-8") and p.name != "practice.html"]  # fmt: skip
+    assert chapters, "no chapter page of the built book shows a quiz"
+    offline_page.goto(f"{book_url}/{chapters[0].as_posix()}")
+    page = offline_page.page
+    qid, correct = _first_single_choice(page)
+    page.locator(f"#cq-{qid}-{correct}").check()
+    page.locator(f"#cq-{qid} .cq-check").click()
+    assert _feedback(page, qid).startswith("Correct")
+    # The explanation's paragraph links lead to existing paragraphs of the reader pages.
+    page.locator(f"#cq-{qid} .cq-explain").click()
+    link = page.locator(f"#cq-{qid}-explanation a").first
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.locator(":target").count() == 1
+    offline_page.goto(f"{book_url}/book/practice.html")
+    row = page.locator(f".cq-mastery tr[data-questions*='\"{qid}\"']")
+    assert "(1 of " in row.locator(".cq-mastery-score").inner_text()
+    assert offline_page.external_requests == [] and offline_page.console_errors == []
+
+
+@pytest.mark.book
+def test_practice_page_grades_keeps_mastery_and_resets(book_url, offline_page, axe) -> None:
+    offline_page.goto(f"{book_url}/book/practice.html")
+    page = offline_page.page
+    assert page.locator(".cq-question").count() == 10
+    qid, correct = _first_single_choice(page)
+    page.locator(f"#cq-{qid}-{correct}").check()
+    page.locator(f"#cq-{qid} .cq-check").click()
+    assert page.locator(".cq-summary").inner_text().startswith("Score: 1 of 10")
+    row = page.locator(f".cq-mastery tr[data-questions*='\"{qid}\"']")
+    before = row.locator(".cq-mastery-score").inner_text()
+    assert not before.startswith("0%")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert row.locator(".cq-mastery-score").inner_text() == before
+    page.locator(".cq-reset-all").click()
+    page.wait_for_load_state("networkidle")
+    assert row.locator(".cq-mastery-score").inner_text().startswith("0% (0 of")
+    assert page.locator(".cq-summary").inner_text().startswith("Score: 0 of 10")
+    assert offline_page.external_requests == [] and offline_page.console_errors == []
+    assert axe(page) == []
