@@ -32,7 +32,11 @@ def test_installed_environment_matches_the_lock() -> None:
     def norm(name: str) -> str:
         return re.sub(r"[-_.]+", "-", name).lower()
 
-    installed = {norm(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    # Only the venv's own site-packages: setuptools puts its vendored copies (older
+    # platformdirs, importlib-metadata...) on sys.path once it is imported.
+    site_packages = [p for p in sys.path if p.endswith("site-packages") and ".venv" in p]
+    installed = {norm(d.metadata["Name"]): d.version
+                 for d in metadata.distributions(path=site_packages)}
     mismatched = {name: (version, installed.get(norm(name)))
                   for name, version in locked_versions().items()
                   if installed.get(norm(name)) != version}
