@@ -92,6 +92,9 @@ def test_answer_by_mouse_and_survive_reload(offline_page: OfflinePage, quiz_url:
     assert page.get_by_label("A1 and B1").is_checked()
     assert "Not correct" in _feedback(page, "aqt-identical-bio")
     assert page.locator("#cq-aqt-b-order-sanctions").input_value() == "3"
+    page.locator("#cq-aqt-realpolitik .cq-check").click()  # empty: a slip, not graded
+    assert _feedback(page, "aqt-realpolitik") == "Answer the question first, then check."
+    assert page.locator(".cq-summary").inner_text() == summary
     page.locator("#cq-aqt-identical-bio .cq-retry").click()
     assert not page.get_by_label("A1 and B1").is_checked()
     assert page.locator(".cq-summary").inner_text().startswith("Score: 1.67 of 7 (2 of 7")

@@ -118,3 +118,12 @@ def test_practice_mixes_banks_and_shows_mastery(tmp_path: Path, store: ProgressS
 def test_practice_without_banks_says_so(tmp_path: Path, store: ProgressStore) -> None:
     view = practice(folder=tmp_path)
     assert "No question banks yet" in view.value
+
+
+def test_empty_check_is_neither_graded_nor_recorded(quiz, store: ProgressStore) -> None:
+    view = _view(quiz, "aqt-realpolitik")
+    view.controls[0].value = "   "
+    assert view.check() is None
+    view.check_button.click()
+    assert view.feedback.value == "Answer the question first, then check."
+    assert store.attempts() == [] and "(0 of 7 questions checked)" in quiz.summary.value

@@ -91,8 +91,17 @@ class QuestionView(w.VBox):
     def response(self) -> Any:
         return self._read()
 
-    def check(self) -> Result:
-        self.result, record = attempt(self.chapter, self.question, self.response())
+    def check(self) -> Result | None:
+        response = self.response()
+        if response in (None, "", [], {}) or (isinstance(response, str) and not response.strip()):
+            # Not graded and not recorded: an empty check is a slip, not a wrong answer.
+            self.feedback.value = (
+                "Give each item a different position, using every position once, then check."
+                if self.question.type == "ordering"
+                else "Answer the question first, then check."
+            )
+            return None
+        self.result, record = attempt(self.chapter, self.question, response)
         self.feedback.value = result_html(self.result)
         self._on_check(self, record)
         return self.result

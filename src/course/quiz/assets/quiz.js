@@ -101,6 +101,12 @@
     return String(text).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
   }
 
+  function isEmpty(r) {
+    return r === null || r === "" || (Array.isArray(r) && !r.length) ||
+      (typeof r === "object" && !Array.isArray(r) && !Object.keys(r).length) ||
+      (typeof r === "string" && !r.trim());
+  }
+
   function grade(q, r) { return graders[q.type](q, r); }
 
   /* ---- reading and writing the form ---- */
@@ -216,7 +222,17 @@
       var expl = box.querySelector(".cq-explanation");
       var explain = box.querySelector(".cq-explain");
       box.querySelector(".cq-check").addEventListener("click", function () {
-        var r = readResponse(q, box), res = grade(q, r);
+        var r = readResponse(q, box);
+        if (isEmpty(r)) {
+          // Not graded and not saved: an empty check is a slip, not a wrong answer.
+          var out = box.querySelector(".cq-feedback");
+          out.className = "cq-feedback";
+          out.textContent = q.type === "ordering"
+            ? "Give each item a different position, using every position once, then check."
+            : "Answer the question first, then check.";
+          return;
+        }
+        var res = grade(q, r);
         showResult(box, res);
         save(q.id, { response: r, verdict: res.verdict, score: res.score });
         summarise(quiz, questions);
