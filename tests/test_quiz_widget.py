@@ -127,3 +127,27 @@ def test_empty_check_is_neither_graded_nor_recorded(quiz, store: ProgressStore) 
     view.check_button.click()
     assert view.feedback.value == "Answer the question first, then check."
     assert store.attempts() == [] and "(0 of 7 questions checked)" in quiz.summary.value
+
+
+def test_practice_mastery_updates_and_resets_in_two_steps(
+    tmp_path: Path, store: ProgressStore
+) -> None:
+    folder = tmp_path / "banks"
+    folder.mkdir()
+    (folder / "all-question-types.yaml").write_bytes(
+        (BANKS / "all-question-types.yaml").read_bytes()
+    )
+    view = practice(size=7, seed=1, folder=folder)
+    panel = view.children[1]
+    assert "<td>0 of 4</td><td>0%</td>" in panel.table.value
+    q = _view(view, "aqt-b-order")
+    rank = {i.text: k for k, i in enumerate(q.question.items, 1)}
+    for drop in q.controls:
+        drop.value = rank[drop.description]
+    q.check_button.click()
+    assert "<td>1 of 4</td><td>25%</td>" in panel.table.value
+    assert [b.value for b in panel.bars.children if b.description == "aqt-structure:"] == [0.25]
+    panel.reset_button.click()
+    assert store.attempts() and panel.reset_button.description == "Click again to confirm"
+    panel.reset_button.click()
+    assert store.attempts() == [] and "<td>0 of 4</td><td>0%</td>" in panel.table.value

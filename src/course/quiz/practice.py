@@ -47,23 +47,50 @@ def mastery_html(banks: list[Bank]) -> str:
     )
 
 
-def _mastery_widget(rows: list[Mastery]) -> w.Widget:
+def _mastery_html(rows: list[Mastery]) -> str:
     lines = "".join(
         f"<tr><td>{html.escape(m.chapter)}</td><td>{html.escape(m.text)}</td>"
         f"<td>{m.answered} of {m.questions}</td><td>{m.score:.0%}</td></tr>"
         for m in rows
     )
-    table = w.HTML(
+    return (
         "<table><caption>Mastery per learning objective</caption><thead><tr>"
         "<th>Chapter</th><th>Objective</th><th>Answered</th><th>Mastery</th></tr></thead>"
         f"<tbody>{lines}</tbody></table>"
     )
-    bars = [
-        w.FloatProgress(value=m.score, min=0, max=1, description=m.objective,
-                        style={"description_width": "initial"})  # fmt: skip
-        for m in rows
-    ]
-    return w.VBox([table, *bars])
+
+
+class MasteryPanel(w.VBox):
+    """Table and bar chart of mastery per objective, with a two-step reset of all progress."""
+
+    def __init__(self, banks: list[Bank], store: ProgressStore) -> None:
+        self.banks, self.store = banks, store
+        self.table = w.HTML()
+        self.bars = w.VBox()
+        self.reset_button = w.Button(
+            description="Reset my progress", tooltip="Delete every recorded attempt"
+        )
+        self.reset_button.on_click(lambda _: self.reset())
+        self.refresh()
+        super().__init__([self.table, self.bars, self.reset_button])
+
+    def refresh(self) -> None:
+        rows = self.store.mastery(self.banks)
+        self.table.value = _mastery_html(rows)
+        self.bars.children = [
+            w.FloatProgress(value=m.score, min=0, max=1, description=f"{m.objective}:",
+                            style={"description_width": "initial"})  # fmt: skip
+            for m in rows
+        ]
+
+    def reset(self) -> None:
+        # The first click only asks: deleting progress cannot be undone.
+        if self.reset_button.description != "Click again to confirm":
+            self.reset_button.description = "Click again to confirm"
+            return
+        self.store.reset()
+        self.reset_button.description = "Reset my progress"
+        self.refresh()
 
 
 def practice(size: int = DEFAULT_SIZE, seed: int | str = DEFAULT_SEED,
@@ -83,6 +110,6 @@ def practice(size: int = DEFAULT_SIZE, seed: int | str = DEFAULT_SEED,
     return QuizView(
         "practice", "Practice: a mixed set from all chapters",
         [(bank.chapter, q) for bank, q in chosen], store,
-        header=[_mastery_widget(store.mastery(banks))], html_extra=mastery_html(banks),
+        header=[MasteryPanel(banks, store)], html_extra=mastery_html(banks),
         book_questions=[q for _, q in practice_set(banks, {}, size, seed)],
     )  # fmt: skip

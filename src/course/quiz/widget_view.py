@@ -144,7 +144,7 @@ class QuizView(w.VBox):
                  store: ProgressStore | None = None, header: list[w.Widget] | None = None,
                  html_extra: str = "", book_questions: list[Question] | None = None
                  ) -> None:  # fmt: skip
-        self.quiz_id, self.title = chapter, title
+        self.quiz_id, self.title, self.header = chapter, title, header or []
         self.store = store if store is not None else ProgressStore()
         self.html_extra = html_extra
         self.questions = [
@@ -156,12 +156,15 @@ class QuizView(w.VBox):
         self.summary = w.HTML(layout=_layout())
         self._update_summary()
         heading = w.HTML(f"<h3>{inline(title, None)}</h3>")
-        super().__init__([heading, *(header or []), *self.questions, self.summary])
+        super().__init__([heading, *self.header, *self.questions, self.summary])
 
     def _checked(self, view: QuestionView, record: Any) -> None:
         if record is not None:
             self.store.record(record)
         self._update_summary()
+        for widget in self.header:
+            if hasattr(widget, "refresh"):
+                widget.refresh()
 
     def _update_summary(self) -> None:
         done = [v.result for v in self.questions if v.result is not None]
