@@ -100,6 +100,10 @@ def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context
     for key in ("script_files", "css_files"):
         if context.get(key):
             context[key] = [asset for asset in context[key] if not _unwanted(asset)]
+    # docutils marks each bibliography entry role="doc-biblioentry" inside a role="list";
+    # ARIA 1.2 lets a list hold only listitems (axe: aria-required-children, critical).
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def _disable_thebe(app: Sphinx, config: Any) -> None:
