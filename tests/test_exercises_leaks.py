@@ -58,7 +58,7 @@ def _student_texts(assignment: str) -> dict[str, str]:
     texts = {}
     for path in sorted((EXERCISES / assignment).rglob("*")):
         if path.is_file():
-            texts[path.relative_to(REPO_ROOT).as_posix()] = path.read_bytes().decode(
+            texts[f"exercises/{path.relative_to(EXERCISES).as_posix()}"] = path.read_bytes().decode(
                 "utf-8", errors="replace"
             )
     return texts
