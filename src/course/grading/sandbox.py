@@ -96,7 +96,9 @@ def sandbox_command(
     """The kernel command wrapped in bwrap and prlimit."""
     env_prefix = Path(sys.prefix).resolve()
     # The virtualenv's python is a symlink into the base interpreter's prefix: mount both.
-    prefixes = _outermost([env_prefix, Path(sys.base_prefix).resolve()])
+    # ...and the course package's own source folder (an editable install lives in the project,
+    # which is hidden): exercises import course.sources. It holds no answers.
+    prefixes = _outermost([env_prefix, Path(sys.base_prefix).resolve(), package_root()])
     cover = _outermost([p.resolve() for p in hidden])
     args = [bwrap, *_isolation_args(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for path in cover:
@@ -112,6 +114,9 @@ def sandbox_command(
     args += ["--clearenv", "--unsetenv", "JPY_PARENT_PID"]
     env = {
         "HOME": str(workdir),
+        # IPython and matplotlib write settings at start-up: keep them out of the submission
+        "IPYTHONDIR": str(kernel_dir / "ipython"),
+        "MPLCONFIGDIR": str(kernel_dir / "mpl"),
         "TMPDIR": str(workdir),
         "PATH": f"{env_prefix / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -125,6 +130,13 @@ def sandbox_command(
     # cell still runs), --fsize caps any file it writes (pitfall 6).
     args += ["--", "prlimit", f"--as={memory_bytes}", f"--fsize={file_bytes}", "--", *kernel_cmd]
     return args
+
+
+def package_root() -> Path:
+    """The folder the ``course`` package is imported from."""
+    import course
+
+    return Path(course.__file__).resolve().parent.parent
 
 
 def hidden_paths(course_root: Path | None) -> list[Path]:

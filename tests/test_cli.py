@@ -1,0 +1,109 @@
+"""The `course` command, verb by verb, on the tiny fixture course."""
+
+from __future__ import annotations
+
+import csv
+import re
+import zipfile
+from html import unescape
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_grading_support import FIXTURES, make_course, submit
+
+from course.cli import main
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A course where three Canvas-named submissions were imported from a zip and graded."""
+    root = make_course(tmp_path_factory.mktemp("cli") / "course")
+    lms = root.parent / "canvas.zip"
+    with zipfile.ZipFile(lms, "w") as archive:
+        archive.write(FIXTURES / "honest/full-marks.ipynb", "doe_1001_55501_questions.ipynb")
+        archive.write(FIXTURES / "honest/partial-marks.ipynb",
+                      "roe_late_1002_55502_questions-1.ipynb")
+        archive.write(FIXTURES / "hostile/deleted-test-cell.ipynb",
+                      "poe_1003_55503_questions.ipynb")
+        archive.write(FIXTURES / "honest/full-marks.ipynb", "moe_1004_55504_notes.ipynb")
+        archive.writestr("readme.txt", "hello")
+    result = run(root, "import", "ps0", str(lms))
+    assert result.exit_code == 0, result.output
+    assert "imported 1001: questions" in result.output
+    assert "imported 1002: questions" in result.output
+    assert "NOT imported moe_1004_55504_notes.ipynb: no notebook 'notes'" in result.output
+    assert "NOT imported readme.txt: not a notebook" in result.output
+    result = run(root, "autograde", "ps0", "--timeout", "5", "--memory", "1GiB")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def run(root: Path, *args: str):  # noqa: ANN201 - click's Result
+    return CliRunner().invoke(main, ["--root", str(root), *args], catch_exceptions=False)
+
+
+def test_autograde_prints_scores_and_verdicts(graded: Path) -> None:
+    result = run(graded, "autograde", "ps0", "--student", "1003", "--workers", "1")
+    assert "deleted-cell" in result.output and "test_count_words" in result.output
+    assert "1 graded, 1 flagged" in result.output
+
+
+def test_export_writes_nbgrader_and_canvas_csv(graded: Path) -> None:
+    result = run(graded, "export", "ps0")
+    assert result.exit_code == 0, result.output
+    with open(graded / "autograder/export/canvas-ps0.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "ps0"]
+    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == 5
+    scores = {row[1]: float(row[5]) for row in rows[2:]}
+    assert scores == {"1001": 3.0, "1002": 1.0, "1003": 1.0}
+    with open(graded / "autograder/export/grades.csv", newline="") as handle:
+        nbgrader_rows = list(csv.DictReader(handle))
+    assert {r["student_id"]: float(r["score"]) for r in nbgrader_rows} == scores
+
+
+def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
+    def text() -> str:
+        html = (graded / "autograder/feedback/1002/ps0/questions.html").read_text()
+        return unescape(re.sub(r"<[^>]+>", "", html))
+
+    assert run(graded, "feedback", "ps0").exit_code == 0
+    assert "count_words('') == 0" not in text() and "count_words(' x  y ')" not in text()
+    assert "hidden tests are not shown" in text() and "count_words('a b') == 2" in text()
+    assert run(graded, "feedback", "ps0", "--reveal-hidden").exit_code == 0
+    assert "count_words('') == 0" in text()
+
+
+def test_report_prints_table_and_saves_plot(graded: Path) -> None:
+    result = run(graded, "report", "ps0")
+    assert result.exit_code == 0, result.output
+    assert "3 submissions" in result.output
+    assert "test_count_words" in result.output and "33%" in result.output
+    png = graded / "autograder/reports/ps0-report.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_validate_catches_what_autograde_would(graded: Path) -> None:
+    runner = CliRunner()
+    released = graded / "exercises/ps0/questions.ipynb"
+    ok = runner.invoke(main, ["validate", str(FIXTURES / "honest/full-marks.ipynb"),
+                              "--released", str(released)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    deleted = runner.invoke(main, ["validate", str(FIXTURES / "hostile/deleted-test-cell.ipynb"),
+                                   "--released", str(released)])
+    assert deleted.exit_code == 1 and "deleted-cell" in deleted.output
+    empty = runner.invoke(main, ["validate", str(FIXTURES / "hostile/empty-file.ipynb")])
+    assert empty.exit_code == 1 and "the file is empty" in empty.output
+
+
+def test_user_mistakes_get_messages_not_tracebacks(graded: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--root", str(tmp_path), "autograde", "ps0"])
+    assert result.exit_code == 2 and "nbgrader_config.py" in result.output
+    result = run(graded, "autograde", "ps9")
+    assert result.exit_code == 1 and "no submissions of ps9" in result.output
+    result = run(graded, "autograde", "ps0", "--memory", "lots")
+    assert result.exit_code == 2 and "not a size" in result.output
+    submit(graded, "extra", "honest/full-marks")
+    result = run(graded, "import", "ps0", str(FIXTURES / "honest/full-marks.ipynb"))
+    assert result.exit_code == 1 and "neither a folder nor a zip" in result.output
