@@ -168,10 +168,21 @@ def test_answer_by_keyboard_alone(offline_page: OfflinePage, quiz_url: str) -> N
     kb.press("Enter")
     text = _feedback(page, "aqt-paragraphs-a")
     assert "Not correct" in text and "leaves out the author note" in text
+    # Matching: one select per pair, set with the arrow keys (Choose, Article A, B, Both).
+    for _ in range(40):
+        kb.press("Tab")
+        if page.evaluate("document.activeElement.id") == "cq-aqt-which-article-six-party":
+            break
+    for presses in (2, 1, 3):
+        for _ in range(presses):
+            kb.press("ArrowDown")
+        kb.press("Tab")
+    kb.press("Enter")  # focus is on Check answer
+    assert "Correct (score 1 of 1)" in _feedback(page, "aqt-which-article")
     page.reload()
     page.wait_for_load_state("networkidle")
     assert page.locator("#cq-aqt-paragraphs-a-answer").input_value() == "16"
-    assert page.locator(".cq-summary").inner_text() == "Score: 1 of 7 (2 of 7 questions checked)"
+    assert page.locator(".cq-summary").inner_text() == "Score: 2 of 7 (3 of 7 questions checked)"
 
 
 def test_axe_finds_no_serious_violations(offline_page: OfflinePage, quiz_url: str, axe) -> None:
