@@ -124,6 +124,10 @@ def test_empty_check_is_neither_graded_nor_recorded(quiz, store: ProgressStore) 
     view = _view(quiz, "aqt-realpolitik")
     view.controls[0].value = "   "
     assert view.check() is None
+    number = _view(quiz, "aqt-paragraphs-a")
+    for typed in ("nan", "inf", "eighteen"):
+        number.controls[0].value = typed
+        assert number.check() is None
     view.check_button.click()
     assert view.feedback.value == "Answer the question first, then check."
     assert store.attempts() == [] and "(0 of 7 questions checked)" in quiz.summary.value

@@ -3,6 +3,7 @@ progress store. The same object also carries the book's HTML form in its mimebun
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -122,10 +123,12 @@ class QuestionView(w.VBox):
 
 
 def _number(text: str) -> float | None:
+    """The typed number, or None like the book's number field (no nan/inf)."""
     try:
-        return float(text.strip())
+        value = float(text.strip())
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def _order(item_ids: list[str], positions: list[int | None]) -> list[str] | None:
