@@ -16,6 +16,12 @@ from course.quiz.progress import ProgressStore
 
 VERDICT_TEXT = {"correct": "Correct", "partial": "Partly correct", "incorrect": "Not correct"}
 WIDE = {"description_width": "initial"}
+# What Check says when there is nothing to grade (the same words as assets/quiz.js).
+EMPTY_HINT = {
+    "ordering": "Give each item a different position, using every position once, then check.",
+    "numeric": "Type a number, then check.",
+    "": "Answer the question first, then check.",
+}
 
 
 def _layout() -> w.Layout:
@@ -96,11 +102,7 @@ class QuestionView(w.VBox):
         response = self.response()
         if response in (None, "", [], {}) or (isinstance(response, str) and not response.strip()):
             # Not graded and not recorded: an empty check is a slip, not a wrong answer.
-            self.feedback.value = (
-                "Give each item a different position, using every position once, then check."
-                if self.question.type == "ordering"
-                else "Answer the question first, then check."
-            )
+            self.feedback.value = EMPTY_HINT.get(self.question.type, EMPTY_HINT[""])
             return None
         self.result, record = attempt(self.chapter, self.question, response)
         self.feedback.value = result_html(self.result)

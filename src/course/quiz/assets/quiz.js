@@ -229,7 +229,8 @@
           out.className = "cq-feedback";
           out.textContent = q.type === "ordering"
             ? "Give each item a different position, using every position once, then check."
-            : "Answer the question first, then check.";
+            : q.type === "numeric" ? "Type a number, then check."
+              : "Answer the question first, then check.";
           return;
         }
         var res = grade(q, r);
