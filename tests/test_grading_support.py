@@ -18,6 +18,7 @@ ASSIGNMENT = "ps0"
 NOTEBOOK = "questions"
 
 CONFIG = '''from pathlib import Path
+DB_URL = {db_url!r}
 c = get_config()  # noqa: F821
 root = Path(__file__).resolve().parent
 (root / "autograder").mkdir(exist_ok=True)
@@ -28,16 +29,17 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "autograder/submitted"
 c.CourseDirectory.autograded_directory = "autograder/autograded"
 c.CourseDirectory.feedback_directory = "autograder/feedback"
-c.CourseDirectory.db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+c.CourseDirectory.db_url = DB_URL or f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
 c.Execute.timeout = 10
 '''
 
 
-def make_course(root: Path) -> Path:
-    """A course root with ps0 generated (released and in the gradebook)."""
+def make_course(root: Path, db_url: str = "") -> Path:
+    """A course root with ps0 generated (released and in the gradebook, by default a SQLite
+    file in the course)."""
     ensure_tools_on_path()
     shutil.copytree(FIXTURES / "course", root)
-    (root / "nbgrader_config.py").write_text(CONFIG)
+    (root / "nbgrader_config.py").write_text(CONFIG.replace("{db_url!r}", repr(db_url)))
     api = NbGraderAPI(config=load_config(root, sandbox=False))
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("log")
@@ -51,9 +53,9 @@ def submit(root: Path, student: str, scenario: str) -> None:
     shutil.copy(FIXTURES / f"{scenario}.ipynb", folder / f"{NOTEBOOK}.ipynb")
 
 
-def cell_scores(root: Path) -> dict[str, dict[str, float | None]]:
+def cell_scores(root: Path, db_url: str = "") -> dict[str, dict[str, float | None]]:
     """student -> grade cell -> score, read from the gradebook."""
-    db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+    db_url = db_url or f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
     out: dict[str, dict[str, float | None]] = {}
     with Gradebook(db_url, "grading-tests") as gb:
         for student in gb.students:

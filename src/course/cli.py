@@ -216,3 +216,7 @@ def validate(root: Path | None, notebook: Path, released: Path | None) -> None:
         click.echo(f"{notebook}: {finding.kind}: {finding.detail}"
                    + (f" (cell {finding.cell})" if finding.cell else ""))
     sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
