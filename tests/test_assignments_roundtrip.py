@@ -4,7 +4,9 @@ One session-scoped run builds a temporary course (a copy of solutions/ and of
 nbgrader_config.py, so the gradebook is temporary too), generates every assignment, submits
 as separate students the reference solution, the blank student version and every fixture
 listed in tests/fixtures/submissions/<assignment>/expected.yaml, and autogrades them all in
-one in-process nbgrader Autograde run. The tests then compare the gradebook's scores per
+in-process nbgrader Autograde runs, split over two worker processes that each grade into
+their own copy of the course and gradebook (so SQLite never sees two writers). The tests
+then compare the gradebook's scores per
 grade_id with expected.yaml. Assignments and fixtures are discovered from the file system:
 a new assignment joins by adding its folder and fixtures.
 """
@@ -12,8 +14,11 @@ a new assignment joins by adding its folder and fixtures.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import shutil
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -35,6 +40,7 @@ from course.assignments import (
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "submissions"
 REFERENCE, BLANK = "reference", "blank"
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -73,19 +79,24 @@ ASSIGNMENTS = list_assignments()
 
 @dataclass
 class GradedCourse:
-    root: Path
-    db_url: str
     course_id: str
-    error: str | None  # what nbgrader reported when a submission could not be graded
+    db_urls: dict[tuple[str, str], str]  # (student, assignment) -> gradebook it was graded in
+    errors: list[str] = field(default_factory=list)  # what nbgrader reported, if anything
+
+    @property
+    def any_db_url(self) -> str:
+        return next(iter(self.db_urls.values()))
 
     def scores(self, assignment: str, notebook: str, student: str) -> dict[str, tuple]:
         """grade_id -> (auto_score, max_score) of the autograded cells of one submission."""
-        with Gradebook(self.db_url, self.course_id) as gb:
+        db_url = self.db_urls.get((student, assignment))
+        assert db_url, f"{student} submitted no {assignment}"
+        with Gradebook(db_url, self.course_id) as gb:
             try:
                 nb = gb.find_submission_notebook(notebook, assignment, student)
             except MissingEntry as exc:
                 raise AssertionError(
-                    f"{student}'s {assignment}/{notebook} was not graded: {self.error}"
+                    f"{student}'s {assignment}/{notebook} was not graded: {self.errors}"
                 ) from exc
             return {
                 g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell.cell_type == "code"
@@ -103,40 +114,56 @@ def _submit(root: Path, student: str, assignment: str, files: list[tuple[Path, s
         shutil.copy(source, dest / name)
 
 
+def _autograde(root: str) -> str | None:
+    """Autograde every submission of the course at ``root`` (runs in a worker process)."""
+    ensure_nbgrader_tools_on_path()
+    config = load_config(Path(root))
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = "*"
+    coursedir.student_id = "*"
+    try:
+        Autograde(coursedir=coursedir, config=config, log=logging.getLogger("roundtrip")).start()
+    except NbGraderException as exc:  # one failed submission; the others are graded
+        return str(exc)
+    return None
+
+
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(REPO_ROOT / "solutions", root / "solutions")
     shutil.copy(REPO_ROOT / CONFIG_NAME, root / CONFIG_NAME)  # rooted where it lies
     config = load_config(root)
-    db_url = config.CourseDirectory.db_url
-    assert str(root) in db_url, f"the copied config must use a temporary gradebook: {db_url}"
-
+    assert str(root) in config.CourseDirectory.db_url, (
+        "the copied config must use a temporary gradebook"
+    )
     generate_student_versions(root)
+    # One course copy per worker, each with the generated assignments in its own gradebook.
+    shards = [root] + [tmp_path_factory.mktemp("course") for _ in range(WORKERS - 1)]
+    for shard in shards[1:]:
+        shutil.copytree(root, shard, dirs_exist_ok=True)
+
+    submissions: list[tuple[str, str, list[tuple[Path, str]]]] = []
     for assignment in ASSIGNMENTS:
-        reference = _notebooks(root / "solutions" / assignment)
-        _submit(root, REFERENCE, assignment, [(p, p.name) for p in reference])
-        blank = _notebooks(root / "exercises" / assignment)
-        _submit(root, BLANK, assignment, [(p, p.name) for p in blank])
+        for student, folder in ((REFERENCE, "solutions"), (BLANK, "exercises")):
+            files = [(p, p.name) for p in _notebooks(root / folder / assignment)]
+            submissions.append((student, assignment, files))
     for exp in EXPECTATIONS:
         path = FIXTURES / exp.assignment / exp.fixture
-        _submit(root, exp.student, exp.assignment, [(path, f"{exp.notebook}.ipynb")])
+        submissions.append((exp.student, exp.assignment, [(path, f"{exp.notebook}.ipynb")]))
+    db_urls = {}
+    for i, (student, assignment, files) in enumerate(submissions):
+        shard = shards[i % len(shards)]
+        _submit(shard, student, assignment, files)
+        db_urls[(student, assignment)] = load_config(shard).CourseDirectory.db_url
 
-    ensure_nbgrader_tools_on_path()
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = "*"
-    coursedir.student_id = "*"
-    log = logging.getLogger("roundtrip")
-    error = None
-    try:
-        Autograde(coursedir=coursedir, config=config, log=log).start()
-    except NbGraderException as exc:  # one failed submission; the others are graded
-        error = str(exc)
-    return GradedCourse(root, db_url, config.CourseDirectory.course_id, error)
+    with ProcessPoolExecutor(len(shards), mp_context=multiprocessing.get_context("fork")) as pool:
+        errors = [e for e in pool.map(_autograde, [str(s) for s in shards]) if e]
+    return GradedCourse(config.CourseDirectory.course_id, db_urls, errors)
 
 
 def _max_scores(course: GradedCourse, assignment: str) -> dict[str, float]:
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with Gradebook(course.any_db_url, course.course_id) as gb:
         return {
             cell.name: cell.max_score
             for nb in gb.find_assignment(assignment).notebooks
