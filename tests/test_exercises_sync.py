@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.assignments import REPO_ROOT, generate_student_versions, list_assignments
+import pytest
+
+from course.assignments import (
+    REPO_ROOT,
+    AssignmentError,
+    generate_student_versions,
+    list_assignments,
+    main,
+)
 
 EXERCISES = REPO_ROOT / "exercises"
 REGENERATE = ".venv/bin/python -m course.assignments"
@@ -60,3 +68,17 @@ def test_no_release_folder_without_a_source() -> None:
         f"exercises/{', exercises/'.join(orphans)} has no source in solutions/: delete it "
         "or restore its source"
     )
+
+
+def test_assignments_are_the_source_folders_with_notebooks() -> None:
+    listed = list_assignments()
+    assert listed == sorted(listed)
+    for assignment in listed:
+        assert any((REPO_ROOT / "solutions" / assignment).glob("*.ipynb"))
+
+
+def test_unknown_assignment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssignmentError, match="no assignment called ps99.*the assignments are"):
+        generate_student_versions(REPO_ROOT, ["ps99"])
+    assert main(["ps99"]) == 1
+    assert "error: no assignment called ps99" in capsys.readouterr().err
