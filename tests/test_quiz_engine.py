@@ -83,3 +83,22 @@ def test_attempt_is_plain_data() -> None:
     data = record.to_dict()
     assert data["question"] == "aqt-same-author" and data["score"] == result.score == 1
     assert set(data) == {"question", "objective", "chapter", "response", "verdict", "score", "time"}
+
+
+def test_choice_options_are_shown_in_a_seeded_order_that_hides_the_answer() -> None:
+    from collections import Counter
+
+    from course.quiz.bank import load_all_banks
+    from course.quiz.engine import presented_options
+
+    banks = load_all_banks()
+    questions = [q for b in (banks.values() if isinstance(banks, dict) else banks)
+                 for q in b.questions if q.type == "single_choice"]
+    positions = Counter()
+    for q in questions:
+        shown = presented_options(q)
+        assert sorted(o.id for o in shown) == sorted(o.id for o in q.options)
+        assert [o.id for o in presented_options(q)] == [o.id for o in shown]  # repeatable
+        positions[[o.correct for o in shown].index(True)] += 1
+    # no single position holds most right answers, so "always pick the first" cannot win
+    assert max(positions.values()) < 0.5 * len(questions)

@@ -162,6 +162,12 @@ def shuffled(items: Sequence[T], seed: int | str) -> list[T]:
     return out
 
 
+def presented_options(question: SingleChoice | MultipleSelect) -> list[Any]:
+    """Choice options in the order both renderers show them: shuffled with the question id
+    as seed, so the right answer's place in the bank is no hint and rebuilds repeat."""
+    return shuffled(question.options, question.id)
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One graded answer, stored as plain JSON data in the progress file."""

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from course.quiz.bank import Bank, Question
-from course.quiz.engine import shuffled
+from course.quiz.engine import presented_options, shuffled
 from course.sources import PARAGRAPH_ID_RE, UnknownParagraphError, paragraph
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -71,7 +71,7 @@ def _select(ident: str, label: str, data: str, options: list[tuple[str, str]], b
 def _controls(q: Question, base: str) -> str:
     if q.type in ("single_choice", "multiple_select"):
         kind = "radio" if q.type == "single_choice" else "checkbox"
-        return "".join(_choice(q, kind, o.id, o.text, base) for o in q.options)
+        return "".join(_choice(q, kind, o.id, o.text, base) for o in presented_options(q))
     if q.type == "true_false":
         return "".join(_choice(q, "radio", v, v.title(), base) for v in ("true", "false"))
     if q.type in ("numeric", "short_text"):

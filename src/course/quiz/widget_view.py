@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as w
 
 from course.quiz.bank import Question
-from course.quiz.engine import Result, attempt, shuffled
+from course.quiz.engine import Result, attempt, presented_options, shuffled
 from course.quiz.html_view import inline, quiz_html
 from course.quiz.progress import ProgressStore
 
@@ -65,15 +65,16 @@ class QuestionView(w.VBox):
     def _build(self) -> tuple[list[w.Widget], Callable[[], Any]]:
         q = self.question
         if q.type == "single_choice" or q.type == "true_false":
-            options = ([(o.text, o.id) for o in q.options] if q.type == "single_choice"
+            options = ([(o.text, o.id) for o in presented_options(q)] if q.type == "single_choice"
                        else [("True", True), ("False", False)])  # fmt: skip
             radio = w.RadioButtons(options=options, value=None, description="Answer:",
                                    style=WIDE, layout=_layout())  # fmt: skip
             return [radio], lambda: radio.value
         if q.type == "multiple_select":
+            shown = presented_options(q)
             boxes = [w.Checkbox(description=o.text, indent=False, layout=_layout())
-                     for o in q.options]  # fmt: skip
-            return boxes, lambda: [o.id for o, b in zip(q.options, boxes, strict=True) if b.value]
+                     for o in shown]  # fmt: skip
+            return boxes, lambda: [o.id for o, b in zip(shown, boxes, strict=True) if b.value]
         if q.type in ("numeric", "short_text"):
             unit = f" ({q.unit})" if q.type == "numeric" and q.unit else ""
             text = w.Text(description=f"Your answer{unit}:", style=WIDE, layout=_layout())
