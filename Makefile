@@ -20,7 +20,14 @@ $(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
 
 setup: $(STAMP) ## create or update .venv from the lock file
 
-book: $(STAMP) ## build the HTML book into _build/html and print where to open it
+# The execution cache keys a notebook on its code only, so a quiz cell would keep showing an
+# old bank. When a bank or the quiz renderer changes, the cached pages are dropped.
+QUIZ_INPUTS := $(wildcard book/quizzes/*.yaml src/course/quiz/*.py src/course/quiz/assets/*)
+_build/.quiz-inputs: $(QUIZ_INPUTS)
+	@rm -rf _build/.jupyter_cache _build/.doctrees
+	@mkdir -p _build && touch $@
+
+book: $(STAMP) _build/.quiz-inputs ## build the HTML book into _build/html and print where to open it
 	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "make book: the book did not build. The messages above name the page and the problem."; \
 	  echo "A warning counts as an error here (strict build); fix it and run make book again."; exit 1; }
