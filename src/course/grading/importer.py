@@ -10,16 +10,20 @@ Accepted layouts:
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 CANVAS_NAME = re.compile(
     r"^(?P<name>[a-z0-9-]+?)(?:_late)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$"
 )
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 RESUBMISSION = re.compile(r"-\d+$")
 
 
@@ -48,6 +52,11 @@ def _notebook_name(filename: str, notebooks: set[str]) -> str | None:
 def _place(source: Path, dest_folder: Path, notebook: str) -> None:
     dest_folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source, dest_folder / f"{notebook}.ipynb")
+    # nbgrader reads the submission time from timestamp.txt (late penalties, release_feedback)
+    submitted = datetime.fromtimestamp(source.stat().st_mtime, tz=UTC)
+    stamp = dest_folder / "timestamp.txt"
+    if not stamp.exists() or stamp.read_text().strip() < submitted.strftime(TIME_FORMAT):
+        stamp.write_text(submitted.strftime(TIME_FORMAT))
 
 
 def import_submissions(
@@ -70,6 +79,9 @@ def import_submissions(
                 if member.startswith("/") or ".." in Path(member).parts:
                     raise ValueError(f"{source}: unsafe path in the zip: {member}")
             archive.extractall(tmp)
+            for info in archive.infolist():  # keep the submission times the LMS recorded
+                when = time.mktime((*info.date_time, 0, 0, -1))
+                os.utime(Path(tmp) / info.filename, (when, when))
             return import_submissions(Path(tmp), submitted_dir, assignment, notebooks, roster)
     report = ImportReport()
     for path in sorted(p for p in source.rglob("*") if p.is_file()):

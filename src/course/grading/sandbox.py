@@ -191,6 +191,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
             # SIGINT to the process group would kill bwrap and so the kernel (pitfall 1).
             self.kernel_spec.interrupt_mode = "message"
+            # without JPY_PARENT_PID ipykernel prints its connection banner: keep it quiet
+            kw.setdefault("stdout", subprocess.DEVNULL)
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
