@@ -80,12 +80,29 @@ def external_urls_in_page(path: Path) -> list[str]:
     return found
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Sphinx's own format ("path:line: WARNING: ..." or "WARNING: ..."); kernels' log lines such
+# as "[IPKernelApp] WARNING | ..." go to the build's stderr but are not build warnings.
+SPHINX_PROBLEM = re.compile(r"(^|: )(WARNING|ERROR|CRITICAL):")
+
+
+def sphinx_warnings(log: str) -> list[str]:
+    return [line for line in ANSI.sub("", log).splitlines() if SPHINX_PROBLEM.search(line)]
+
+
 def test_strict_build_succeeds_without_warnings(built_book) -> None:
     assert built_book.returncode == 0
-    warnings = [line for line in built_book.log.splitlines()
-                if "WARNING" in line or "ERROR" in line]
-    assert warnings == []
+    assert sphinx_warnings(built_book.log) == []
     assert (built_book.html / "index.html").is_file()
+
+
+def test_warning_filter_catches_sphinx_warnings_only() -> None:
+    log = ("\x1b[91m/x/book/a.md:3: WARNING: undefined label: 'para-a99'\x1b[39;49;00m\n"
+           "WARNING: html_static_path entry 'x' does not exist\n"
+           "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+           "build succeeded.")
+    assert sphinx_warnings(log) == ["/x/book/a.md:3: WARNING: undefined label: 'para-a99'",
+                                    "WARNING: html_static_path entry 'x' does not exist"]
 
 
 def test_no_page_loads_anything_from_outside_the_book(built_book) -> None:
