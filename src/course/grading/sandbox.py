@@ -184,7 +184,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.sandbox:
             check_bwrap(self.bwrap)
             self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
-            os.chmod(self._kernel_dir, 0o777)  # the kernel runs as nobody and creates sockets
+            # stays 0700: the sandbox maps our own uid to nobody, so the kernel can use it
             self.transport = "ipc"
             self.ip = str(self._kernel_dir / "s")
             self.connection_file = str(self._kernel_dir / "kernel.json")
@@ -200,7 +200,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not self.sandbox:
             return cmd
         assert self._kernel_dir is not None and self._workdir is not None
-        os.chmod(self.connection_file, 0o644)
         return sandbox_command(
             cmd,
             workdir=self._workdir,
