@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.sandbox:
             check_bwrap(self.bwrap)
             self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
+            # a kernel that died skips the normal clean-up: remove its folder when we go
+            weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
             # stays 0700: the sandbox maps our own uid to nobody, so the kernel can use it
             self.transport = "ipc"
             self.ip = str(self._kernel_dir / "s")
