@@ -27,10 +27,18 @@ _build/.quiz-inputs: $(QUIZ_INPUTS)
 	@rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
-book: $(STAMP) _build/.quiz-inputs ## build the HTML book into _build/html and print where to open it
+# The book is rebuilt only when one of its inputs is newer than the last successful build;
+# the stamp is removed when a build fails, so a failed build is never taken as up to date.
+BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null)
+BOOK_STAMP  := _build/.book-built
+$(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
+	@rm -f $@
 	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "make book: the book did not build. The messages above name the page and the problem."; \
 	  echo "A warning counts as an error here (strict build); fix it and run make book again."; exit 1; }
+	@touch $@
+
+book: $(BOOK_STAMP) ## build the HTML book into _build/html and print where to open it
 	@echo ""; echo "The book is built. Open it in a browser:"; echo "  $(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it on http://127.0.0.1:$(PORT)/ with: make serve"
 
