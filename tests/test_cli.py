@@ -69,6 +69,8 @@ def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
         return unescape(re.sub(r"<[^>]+>", "", html))
 
     assert run(graded, "feedback", "ps0").exit_code == 0
+    page = (graded / "autograder/feedback/1002/ps0/questions.html").read_text()
+    assert re.findall(r'src="(?:https?:)?//[^"]*"', page) == []  # opens offline
     assert "count_words('') == 0" not in text() and "count_words(' x  y ')" not in text()
     assert "hidden tests are not shown" in text() and "count_words('a b') == 2" in text()
     assert run(graded, "feedback", "ps0", "--reveal-hidden").exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import nbformat
@@ -62,6 +63,21 @@ def feedback_config(config: Config, release_folder: Path, reveal_hidden: bool) -
             "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
         ]
     return config
+
+
+# nbgrader's feedback template loads MathJax from a CDN; feedback must open offline, and a
+# student's math then shows as its TeX source instead of a page that waits on the network.
+_CDN_SCRIPT = re.compile(
+    r"<script[^>]*\bsrc=[\"'](?:https?:)?//[^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE
+)
+
+
+def make_offline(html_file: Path) -> None:
+    """Remove every script a feedback page would load from another host."""
+    text = html_file.read_text(encoding="utf-8")
+    cleaned = _CDN_SCRIPT.sub("", text)
+    if cleaned != text:
+        html_file.write_text(cleaned, encoding="utf-8")
 
 
 def export_nbgrader_csv(db_url: str, course_id: str, dest: Path) -> Path:
