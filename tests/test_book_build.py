@@ -81,9 +81,10 @@ def external_urls_in_page(path: Path) -> list[str]:
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Sphinx's own format ("path:line: WARNING: ..." or "WARNING: ..."); kernels' log lines such
-# as "[IPKernelApp] WARNING | ..." go to the build's stderr but are not build warnings.
-SPHINX_PROBLEM = re.compile(r"(^|: )(WARNING|ERROR|CRITICAL):")
+# Sphinx's own format ("path:line: WARNING: ..." or "WARNING: ..."); the kernels' log lines
+# ("[IPKernelApp] WARNING | ...", Python logging's "ERROR:tornado.general:...", seen when
+# ipykernel flushes during shutdown) reach the build's stderr but are not build warnings.
+SPHINX_PROBLEM = re.compile(r"(^|: )(WARNING|ERROR|CRITICAL): ")
 
 
 def sphinx_warnings(log: str) -> list[str]:
@@ -100,9 +101,12 @@ def test_warning_filter_catches_sphinx_warnings_only() -> None:
     log = ("\x1b[91m/x/book/a.md:3: WARNING: undefined label: 'para-a99'\x1b[39;49;00m\n"
            "WARNING: html_static_path entry 'x' does not exist\n"
            "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+           "ERROR:tornado.general:Uncaught exception in ZMQStream callback\n"
+           "/x/book/b.md: ERROR: Unknown directive type: 'exercis'.\n"
            "build succeeded.")
     assert sphinx_warnings(log) == ["/x/book/a.md:3: WARNING: undefined label: 'para-a99'",
-                                    "WARNING: html_static_path entry 'x' does not exist"]
+                                    "WARNING: html_static_path entry 'x' does not exist",
+                                    "/x/book/b.md: ERROR: Unknown directive type: 'exercis'."]
 
 
 def test_no_page_loads_anything_from_outside_the_book(built_book) -> None:
