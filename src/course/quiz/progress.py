@@ -3,10 +3,13 @@ objective, and the practice set drawn from it (weighted towards questions answer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +42,36 @@ class Mastery:
     score: float  # latest score summed over the objective's questions / number of questions
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``: two kernels recording at once (a chapter
+    notebook and the practice notebook, say) would otherwise each drop the other's attempt."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class ProgressStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.path = (folder or progress_dir()) / FILE_NAME
+        self.lock_path = self.path.with_name(f".{FILE_NAME}.lock")
 
     def attempts(self) -> list[dict[str, Any]]:
         try:
@@ -67,10 +97,12 @@ class ProgressStore:
             raise
 
     def record(self, attempt: Attempt) -> None:
-        self._write([*self.attempts(), attempt.to_dict()])
+        with _exclusive(self.lock_path):  # read, append and replace as one step
+            self._write([*self.attempts(), attempt.to_dict()])
 
     def reset(self) -> None:
-        self.path.unlink(missing_ok=True)
+        with _exclusive(self.lock_path):
+            self.path.unlink(missing_ok=True)
 
     def latest_scores(self) -> dict[str, float]:
         """The score of each question's most recent attempt."""
