@@ -17,21 +17,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 ASSIGNMENT = "ps0"
 NOTEBOOK = "questions"
 
-CONFIG = '''from pathlib import Path
-DB_URL = {db_url!r}
-c = get_config()  # noqa: F821
-root = Path(__file__).resolve().parent
-(root / "autograder").mkdir(exist_ok=True)
-c.CourseDirectory.root = str(root)
+# The temporary course runs the course's own nbgrader_config.py (it derives every folder
+# from its own location), with the test course's id, a short timeout and, when given,
+# another gradebook.
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "nbgrader_config.py"
+TEST_OVERRIDES = """
 c.CourseDirectory.course_id = "grading-tests"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.submitted_directory = "autograder/submitted"
-c.CourseDirectory.autograded_directory = "autograder/autograded"
-c.CourseDirectory.feedback_directory = "autograder/feedback"
-c.CourseDirectory.db_url = DB_URL or f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
 c.Execute.timeout = 10
-'''
+"""
 
 
 def make_course(root: Path, db_url: str = "") -> Path:
@@ -39,7 +32,9 @@ def make_course(root: Path, db_url: str = "") -> Path:
     file in the course)."""
     ensure_tools_on_path()
     shutil.copytree(FIXTURES / "course", root)
-    (root / "nbgrader_config.py").write_text(CONFIG.replace("{db_url!r}", repr(db_url)))
+    db_line = f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else ""
+    config = REPO_CONFIG.read_text(encoding="utf-8") + TEST_OVERRIDES + db_line
+    (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     api = NbGraderAPI(config=load_config(root, sandbox=False))
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("log")

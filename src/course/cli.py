@@ -30,6 +30,12 @@ class Course:
         self.config = load_config(root, sandbox=False)
         self.coursedir = CourseDirectory(config=self.config)
 
+    def output_folder(self, folder: Path) -> Path:
+        """``folder`` (relative ones from the course root), created if missing."""
+        folder = folder if folder.is_absolute() else self.root / folder
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def folder(self, step: str, *parts: str) -> Path:
         return Path(self.coursedir.root, getattr(self.coursedir, f"{step}_directory"), *parts)
 
@@ -171,8 +177,7 @@ def export(course: Course, assignment: str, out_dir: Path) -> None:
     """Write nbgrader's grades CSV and a Canvas gradebook-import CSV."""
     from course.grading.outputs import export_canvas_csv, export_nbgrader_csv
 
-    out_dir = out_dir if out_dir.is_absolute() else course.root / out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = course.output_folder(out_dir)
     a = export_nbgrader_csv(*course.db, out_dir / "grades.csv")
     b = export_canvas_csv(*course.db, assignment, out_dir / f"canvas-{assignment}.csv")
     click.echo(f"wrote {a}\nwrote {b}")
@@ -187,8 +192,7 @@ def report(course: Course, assignment: str, out_dir: Path) -> None:
     """Print the score distribution and per-cell results, and save them as a PNG plot."""
     from course.grading.outputs import report as make
 
-    out_dir = out_dir if out_dir.is_absolute() else course.root / out_dir
-    text, png = make(*course.db, assignment, out_dir)
+    text, png = make(*course.db, assignment, course.output_folder(out_dir))
     click.echo(text)
     click.echo(f"plot: {png}")
 
