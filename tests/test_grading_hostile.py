@@ -24,6 +24,9 @@ HOSTILE = {
     "huge-output": (set(), 1, 2),
     "reads-solutions-and-writes-gradebook": (set(), 0, 2),
     "monkeypatches-assert-and-traceback": ({"tampered"}, 0, 0),
+    "fork-bomb": ({"process-limit"}, 0, 2),
+    # the children over the submission's memory are stopped; the kernel and its answers live
+    "memory-hog-in-children": ({"memory-limit"}, 1, 2),
 }
 
 
@@ -39,7 +42,7 @@ def test_hostile_batch(tmp_path: Path) -> None:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
         submit(root, scenario, f"hostile/{scenario}")
-    results = {r.student: r for r in autograde(root, "ps0", timeout=5, memory="1GiB",
+    results = {r.student: r for r in autograde(root, "ps0", timeout=10, memory="1GiB",
                                                progress=False)}
     scores = cell_scores(root)
 

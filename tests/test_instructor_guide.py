@@ -53,7 +53,7 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
 
     assert "imported 1001: questions" in outputs["course import ps1 submissions.zip"]
     assert "3 graded, 0 flagged" in outputs["course autograde ps1 --workers 2 --timeout 30 "
-                                            "--memory 2GiB"]
+                                            "--memory 2GiB --processes 256 --cpus 1"]
     assert (root / "autograder/feedback/1002/ps0/questions.html").exists()
     assert (root / "autograder/export/canvas-ps0.csv").exists()
     assert (root / "autograder/reports/ps0-report.png").exists()

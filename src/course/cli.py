@@ -111,13 +111,20 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
               help="Parallel kernels (default: number of cores).")
 @click.option("--timeout", type=click.IntRange(min=1), default=None,
               help="Seconds per cell before it is interrupted (default: config, 30).")
-@click.option("--memory", default=None, help="Memory per kernel, e.g. 2GiB (default 2GiB).")
+@click.option("--memory", default=None,
+              help="Memory for each submission, all its processes together, e.g. 2GiB "
+                   "(default 2GiB).")
+@click.option("--processes", type=click.IntRange(min=8), default=None,
+              help="Processes a submission may run at once (default 256).")
+@click.option("--cpus", type=click.FloatRange(min=0.1), default=None,
+              help="CPU cores a submission may use (default 1).")
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")
 @pass_course
 def autograde(course: Course, assignment: str, workers: int | None, timeout: int | None,
-              memory: str | None, students: tuple[str, ...], no_sandbox: bool) -> None:
+              memory: str | None, processes: int | None, cpus: float | None,
+              students: tuple[str, ...], no_sandbox: bool) -> None:
     """Autograde every submission of ASSIGNMENT in parallel, in sandboxed kernels."""
     from course.grading.pipeline import autograde as run
 
@@ -135,7 +142,8 @@ def autograde(course: Course, assignment: str, workers: int | None, timeout: int
         click.echo("WARNING: --no-sandbox: student code runs with your rights.", err=True)
     try:
         results = run(course.root, assignment, students=list(students) or None, workers=workers,
-                      timeout=timeout, memory=memory, sandbox=not no_sandbox)
+                      timeout=timeout, memory=memory, sandbox=not no_sandbox,
+                      processes=processes, cpus=cpus)
     except SandboxUnavailable as error:
         raise click.ClickException(str(error)) from error
     for result in results:

@@ -16,7 +16,7 @@ from nbgrader.utils import compute_checksum
 class Finding:
     """One thing wrong with a submission, as shown to instructor and student."""
 
-    kind: str  # unreadable, deleted-cell, edited-cell, timeout, memory-limit, kernel-died, ...
+    kind: str  # unreadable, deleted-cell, edited-cell, timeout, memory-limit, process-limit, ...
     notebook: str
     detail: str
     cell: str | None = None

@@ -9,6 +9,8 @@ gradebook, so SQLite is never written by two processes; the scores are nbgrader'
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import multiprocessing
 import os
 import sys
@@ -30,7 +32,8 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
-from .sandbox import SandboxedKernelManager, check_bwrap
+from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
+from .sandbox import SandboxedKernelManager, check_bwrap, parse_size
 
 KERNEL_MANAGER = f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
 
@@ -67,9 +70,10 @@ def load_config(
         raise FileNotFoundError(f"no nbgrader_config.py in {course_root}: is it the course root?")
     config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
     config.CourseDirectory.root = str(Path(course_root).resolve())
+    # also without the sandbox: the manager is what puts a kernel in its submission's cgroup
+    config.Execute.kernel_manager_class = KERNEL_MANAGER
     if sandbox:
         check_bwrap()  # fails loudly, with the reason and the --no-sandbox way out
-        config.Execute.kernel_manager_class = KERNEL_MANAGER
         config.SandboxedKernelManager.course_root = str(Path(course_root).resolve())
     else:
         config.SandboxedKernelManager.sandbox = False
@@ -155,35 +159,100 @@ def autograde(
     memory: str | None = None,
     sandbox: bool = True,
     progress: bool = True,
+    processes: int | None = None,
+    cpus: float | None = None,
 ) -> list[StudentResult]:
-    """Autograde ``assignment`` for every submitting student (or ``students``)."""
+    """Autograde ``assignment`` for every submitting student (or ``students``).
+
+    ``memory`` caps each kernel process and, where cgroups can be made (limits.py), all the
+    processes of one submission together; ``processes`` and ``cpus`` cap a submission's
+    process count and CPU cores there."""
     config = load_config(course_root, timeout=timeout, memory=memory, sandbox=sandbox)
     coursedir = CourseDirectory(config=config)
     root = Path(coursedir.root)
     students = students or submitted_students(config, assignment)
     workers = workers or os.cpu_count() or 1
+    limits = submission_limits(config, processes, cpus)
     results = {s: StudentResult(s) for s in students}
     pending: dict[str, list[Future]] = {}
     jobs_of: dict[str, list[str]] = {}
+    groups: dict[str, ResourceGroup | None] = {}
+    tree = _group_tree(limits)
     bar = tqdm(total=len(students), desc=f"autograde {assignment}", unit="student",
                disable=not progress)
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for student in students:
-            jobs = _prepare(config, root, coursedir, assignment, student, results[student])
-            pending[student] = [pool.submit(execute_notebook, path, config) for path in jobs]
-            jobs_of[student] = jobs
-            if not jobs:
-                _finish(config, coursedir, assignment, student, [], results[student])
-                bar.update()
-        for student, futures in pending.items():
-            if futures:
-                pairs = zip(futures, jobs_of[student], strict=True)
-                executions = [_outcome(future, path) for future, path in pairs]
-                _finish(config, coursedir, assignment, student, executions, results[student])
-                bar.update()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for student in students:
+                jobs = _prepare(config, root, coursedir, assignment, student, results[student])
+                group = tree.create(student, limits) if tree and jobs else None
+                run_config = _in_group(config, group)
+                pending[student] = [pool.submit(execute_notebook, path, run_config)
+                                    for path in jobs]
+                jobs_of[student], groups[student] = jobs, group
+                if not jobs:
+                    _finish(config, coursedir, assignment, student, [], results[student])
+                    bar.update()
+            for student, futures in pending.items():
+                if futures:
+                    pairs = zip(futures, jobs_of[student], strict=True)
+                    executions = [_outcome(future, path) for future, path in pairs]
+                    results[student].findings += _group_findings(groups[student], limits)
+                    _finish(config, coursedir, assignment, student, executions,
+                            results[student])
+                    bar.update()
+    finally:
+        if tree is not None:
+            tree.remove()
     bar.close()
     return [results[s] for s in students]
+
+
+def submission_limits(config: Config, processes: int | None = None,
+                      cpus: float | None = None) -> Limits:
+    """The per-submission limits: the kernel's memory limit from the config, and the rest."""
+    memory = config.SandboxedKernelManager.get(
+        "memory_limit", SandboxedKernelManager.class_traits()["memory_limit"].default_value)
+    defaults = Limits(memory_bytes=parse_size(memory))
+    return Limits(memory_bytes=defaults.memory_bytes,
+                  processes=processes or defaults.processes, cpus=cpus or defaults.cpus)
+
+
+def _group_tree(limits: Limits) -> GroupTree | None:
+    try:
+        return detect()
+    except LimitsUnavailable as why:
+        # said out loud: the limits are weaker than asked, and the instructor must know
+        tqdm.write(f"NOTICE: no per-submission cgroup ({why}). Each kernel process is still "
+                   f"capped at {limits.memory_bytes / 1024**3:g} GiB, but not a submission's "
+                   "processes together, their number or their CPU use.", file=sys.stderr)
+        return None
+
+
+def _in_group(config: Config, group: ResourceGroup | None) -> Config:
+    if group is None:
+        return config
+    run_config = copy.deepcopy(config)
+    run_config.SandboxedKernelManager.cgroup_join = group.join_files()
+    return run_config
+
+
+def _group_findings(group: ResourceGroup | None, limits: Limits) -> list[Finding]:
+    """What the cgroup counted, then the group removed (it is this student's alone)."""
+    if group is None:
+        return []
+    findings = []
+    if killed := group.oom_kills():
+        findings.append(Finding(
+            "memory-limit", "*", f"its processes together went over "
+            f"{limits.memory_bytes / 1024**3:g} GiB; {killed} of them were stopped"))
+    if refused := group.refused_forks():
+        findings.append(Finding(
+            "process-limit", "*", f"it tried to run more than {limits.processes} processes "
+            f"at once; {refused} starts were refused"))
+    with contextlib.suppress(OSError):  # a straggler: the tree's removal at the end retries
+        group.remove()
+    return findings
 
 
 def _outcome(future: Future, path: str) -> Execution:

@@ -21,7 +21,9 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
+
+from .limits import join_prefix
 
 NOBODY = "65534"
 UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
@@ -160,7 +162,8 @@ def hidden_paths(course_root: Path | None) -> list[Path]:
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts the kernel under bubblewrap, talking to it over ipc sockets in a private folder."""
 
-    memory_limit = Unicode("2GiB", help="Address-space limit of the kernel process.").tag(
+    memory_limit = Unicode("2GiB", help="Memory limit: of each kernel process, and of a "
+                           "submission's processes together (limits.py).").tag(
         config=True
     )
     file_size_limit = Unicode(
@@ -177,6 +180,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     startup_grace = Integer(60, help="Seconds to wait for the sandboxed kernel to start.").tag(
         config=True
     )
+    cgroup_join = List(Unicode(), help="cgroup.procs files of the submission's resource group "
+                       "(limits.py) that the kernel joins before it starts.").tag(config=True)
 
     _kernel_dir: Path | None = None
     _workdir: Path | None = None
@@ -200,10 +205,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
+        prefix = join_prefix(list(self.cgroup_join))
         if not self.sandbox:
-            return cmd
+            return prefix + cmd
         assert self._kernel_dir is not None and self._workdir is not None
-        return sandbox_command(
+        return prefix + sandbox_command(
             cmd,
             workdir=self._workdir,
             kernel_dir=self._kernel_dir,

@@ -1,0 +1,188 @@
+"""Per-submission limits (course.grading.limits): every process of a submission is in one cgroup
+that caps their memory together, their number and their CPU use; the groups are gone after the
+run; and where no cgroup can be made, grading says so instead of limiting less in silence."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from test_grading_support import make_course, submit
+
+from course.grading import pipeline
+from course.grading.limits import (
+    GroupTree,
+    Limits,
+    LimitsUnavailable,
+    ResourceGroup,
+    detect,
+)
+from course.grading.sandbox import SandboxedKernelManager
+
+MiB = 1024**2
+
+
+@pytest.fixture
+def tree() -> Iterator[GroupTree]:
+    tree = detect()  # these machines have cgroups: a failure here names what is missing
+    yield tree
+    tree.remove()
+
+
+def run_in_group(cells: list[str], group: ResourceGroup, workdir: Path) -> list[str]:
+    """Each cell's outputs as text, run in a sandboxed kernel that is in ``group``."""
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    client = NotebookClient(nb, timeout=60, allow_errors=True, interrupt_on_timeout=True,
+                            kernel_manager_class=SandboxedKernelManager,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.km = client.create_kernel_manager()
+    client.km.course_root = str(workdir)
+    client.km.memory_limit = "1GiB"
+    client.km.cgroup_join = group.join_files()
+    client.execute()
+    return ["".join(o.get("text") or f"{o.get('ename')}: {o.get('evalue')}" for o in c.outputs)
+            for c in nb.cells]
+
+
+def peak_memory(group: ResourceGroup) -> int:
+    folder = group.folder("memory")
+    name = "memory.peak" if group.version == 2 else "memory.max_usage_in_bytes"
+    return int((folder / name).read_text())
+
+
+def test_a_submissions_processes_share_one_memory_cap(tree: GroupTree, tmp_path: Path) -> None:
+    group = tree.create("alice", Limits(memory_bytes=600 * MiB))
+    # four children of 250 MiB each: every one is under the kernel's per-process limit
+    outputs = run_in_group([
+        "import subprocess, sys\n"
+        "hogs = [subprocess.Popen([sys.executable, '-c', \"import time; "
+        "b = b'x' * (250 * 2**20); time.sleep(2)\"]) for _ in range(4)]\n"
+        "print(sorted(hog.wait() for hog in hogs))",
+        "print('kernel alive')",
+    ], group, tmp_path)
+    codes = eval(outputs[0])  # noqa: S307 - our own printed list
+    assert -9 in codes and 0 in codes  # the OOM killer stopped some, the rest finished
+    assert outputs[1] == "kernel alive\n"
+    assert group.oom_kills() >= 1
+    assert peak_memory(group) <= 600 * MiB
+
+
+def test_a_fork_bomb_stops_at_the_process_cap(tree: GroupTree, tmp_path: Path) -> None:
+    group = tree.create("bob", Limits(memory_bytes=1024 * MiB, processes=40))
+    outputs = run_in_group([
+        "import os, time\nn = 0\ntry:\n    while n < 1000:\n        if os.fork() == 0:\n"
+        "            time.sleep(60)\n            os._exit(0)\n        n += 1\n"
+        "except OSError as error:\n    print(n, type(error).__name__)",
+        "print('still running')",
+    ], group, tmp_path)
+    started, error = outputs[0].split()
+    assert error == "BlockingIOError" and int(started) < 40
+    assert outputs[1] == "still running\n"
+    assert group.refused_forks() >= 1
+    group.remove()  # kills the sleeping children that the kernel's shutdown left, if any
+    assert not any(folder.exists() for folder in group.folders.values())
+
+
+def throttled_periods(group: ResourceGroup) -> int:
+    stat = (group.folder("cpu") / "cpu.stat").read_text().split()
+    return int(stat[stat.index("nr_throttled") + 1])
+
+
+def test_a_submissions_cpu_use_is_capped(tree: GroupTree, tmp_path: Path) -> None:
+    # a fifth of a core, so the cap shows even on a busy machine, where two busy children
+    # would still get far more than that uncapped
+    group = tree.create("carol", Limits(memory_bytes=1024 * MiB, cpus=0.2))
+    outputs = run_in_group([
+        "import resource, subprocess, sys, time\nstart = time.monotonic()\n"
+        "busy = [subprocess.Popen([sys.executable, '-c', 'import time\\nend = time.monotonic()"
+        " + 3\\nwhile time.monotonic() < end: pass']) for _ in range(2)]\n"
+        "[b.wait() for b in busy]\nwall = time.monotonic() - start\n"
+        "cpu = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print((cpu.ru_utime + cpu.ru_stime) / wall)",
+    ], group, tmp_path)
+    assert float(outputs[0]) < 0.3
+    assert throttled_periods(group) > 0
+
+
+def test_the_tree_of_a_run_is_removed_with_its_groups(tmp_path: Path) -> None:
+    tree = detect()
+    groups = [tree.create(name, Limits(memory_bytes=64 * MiB)) for name in ("a", "b/../c")]
+    folders = [f for g in groups for f in g.folders.values()] + list(tree.parents.values())
+    assert all(f.is_dir() for f in folders)
+    assert all(".." not in f.name for f in folders)  # a student id cannot climb the tree
+    tree.remove()
+    assert not any(f.exists() for f in folders)
+
+
+def fake_v2(root: Path, subtree: str) -> Path:
+    own = root / "user.slice" / "grader.scope"
+    own.mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.subtree_control").write_text(subtree)
+    return own
+
+
+def test_cgroup_v2_groups_get_the_unified_limit_files(tmp_path: Path) -> None:
+    own = fake_v2(tmp_path, "cpu memory pids\n")
+    tree = detect(tmp_path, "0::/user.slice/grader.scope\n")
+    group = tree.create("dave", Limits(memory_bytes=512 * MiB, processes=99))
+    folder = group.folder("memory")
+    assert tree.version == 2 and folder.parent.parent == own
+    assert (folder / "memory.max").read_text() == str(512 * MiB)
+    assert (folder / "memory.swap.max").read_text() == "0"
+    assert (folder / "pids.max").read_text() == "99"
+    assert group.join_files() == [str(folder / "cgroup.procs")]
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 2\n")
+    (folder / "pids.events").write_text("max 7\n")
+    assert (group.oom_kills(), group.refused_forks()) == (2, 7)
+
+
+def test_no_usable_cgroup_says_why(tmp_path: Path) -> None:
+    with pytest.raises(LimitsUnavailable, match="without the memory, pids controller"):
+        detect(tmp_path / "nothing-mounted", "")
+    own = fake_v2(tmp_path / "v2", "")
+    (own / "cgroup.subtree_control").unlink()
+    (own / "cgroup.subtree_control").mkdir()  # a controller file that cannot be written
+    with pytest.raises(LimitsUnavailable, match="cannot have the memory and pids"):
+        detect(tmp_path / "v2", "0::/user.slice/grader.scope\n")
+
+
+def own_run_folders() -> list[Path]:
+    tree = detect()  # the folder name is per grading process: this test's own
+    parents = list(tree.parents.values())
+    tree.remove()
+    return parents
+
+
+def test_autograde_flags_the_fork_bomb_and_leaves_no_group(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    submit(root, "mallory", "hostile/fork-bomb")
+    submit(root, "honest", "honest/full-marks")
+    results = {r.student: r for r in pipeline.autograde(root, "ps0", timeout=20,
+                                                        processes=64, progress=False)}
+    assert {f.kind for f in results["mallory"].findings} == {"process-limit"}
+    assert "more than 64 processes" in str(results["mallory"].findings[0])
+    assert results["honest"].findings == [] and results["honest"].score == 3
+    time.sleep(0.2)
+    assert not any(folder.exists() for folder in own_run_folders())
+
+
+def test_without_cgroups_grading_says_so_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def unavailable() -> GroupTree:
+        raise LimitsUnavailable("cgroup v1 without the memory, pids controller under /x")
+
+    monkeypatch.setattr(pipeline, "detect", unavailable)
+    root = make_course(tmp_path / "course")
+    submit(root, "honest", "honest/full-marks")
+    [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
+    assert result.score == 3 and result.findings == []
+    notice = capsys.readouterr().err
+    assert "NOTICE: no per-submission cgroup (cgroup v1 without the memory" in notice
+    assert "capped at 2 GiB" in notice
