@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
+from playwright.sync_api import Frame, Page
 from test_grading_support import ASSIGNMENT, NOTEBOOK, make_course, submit
 from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
@@ -70,7 +71,7 @@ def _total(gb: Gradebook, student: str) -> float:
 
 
 @pytest.fixture
-def course(tmp_path: Path) -> Course:
+def graded_course(tmp_path: Path) -> Course:
     root = make_course(tmp_path / "course")
     submit(root, "1001", "honest/partial-marks")
     submit(root, "1002", "honest/full-marks")
@@ -94,17 +95,17 @@ class Server:
 
 
 @pytest.fixture
-def formgrader(course: Course, tmp_path: Path) -> Iterator[Server]:
+def formgrader(graded_course: Course, tmp_path: Path) -> Iterator[Server]:
     """The guide's command, run from the course root; stopped at the end, also on failure."""
     port, token = free_port(), secrets.token_hex(16)
     url, log = f"http://127.0.0.1:{port}", tmp_path / "server.log"
     command = for_test_server(guide_command(), port, token)
-    with running_server(command, cwd=course.root, env=isolated_env(tmp_path / "home"),
+    with running_server(command, cwd=graded_course.root, env=isolated_env(tmp_path / "home"),
                         log=log, url=url, token=token):
         yield Server(url, token, log)
 
 
-def _open_formgrader(page, server: Server):
+def _open_formgrader(page: Page, server: Server) -> Frame:
     """JupyterLab, then Nbgrader -> Formgrader from the menu bar: the frame it opens."""
     page.goto(f"{server.url}/lab?token={server.token}", wait_until="load", timeout=LOAD_TIMEOUT)
     menu = page.locator(".lm-MenuBar-item", has_text="Nbgrader")
@@ -117,7 +118,7 @@ def _open_formgrader(page, server: Server):
     return frame
 
 
-def _frame_at(page, path: str):
+def _frame_at(page: Page, path: str) -> Frame:
     """The frame that has loaded ``path``: the iframe starts out blank."""
     deadline = time.monotonic() + LOAD_TIMEOUT / 1000
     while not (frames := [f for f in page.frames if path in f.url]):
@@ -126,7 +127,7 @@ def _frame_at(page, path: str):
     return frames[0]
 
 
-def _open_first_submission(frame) -> None:
+def _open_first_submission(frame: Frame) -> None:
     """Manual Grading -> the assignment -> the notebook -> Submission #1."""
     frame.get_by_role("link", name="Manual Grading").first.click()
     frame.get_by_role("link", name=ASSIGNMENT, exact=True).click()
@@ -136,7 +137,7 @@ def _open_first_submission(frame) -> None:
     _wait_for_grading_page(frame, "Submission 1 / 2")
 
 
-def _wait_for_grading_page(frame, position: str) -> None:
+def _wait_for_grading_page(frame: Frame, position: str) -> None:
     frame.get_by_text(position).wait_for(timeout=LOAD_TIMEOUT)
     frame.wait_for_load_state("load")
     # Typing before formgrade.js has bound its score and comment views would save nothing.
@@ -145,13 +146,13 @@ def _wait_for_grading_page(frame, position: str) -> None:
                             " && formgrader.grades.loaded && formgrader.comments.loaded")
 
 
-def _submission_student(frame, db_url: str) -> str:
+def _submission_student(frame: Frame, db_url: str) -> str:
     submission_id = frame.url.rstrip("/").rsplit("/", 1)[-1]
     with Gradebook(db_url, "grading-tests") as gb:
         return gb.find_submission_notebook_by_id(submission_id).student.id
 
 
-def _grade_by_keyboard(frame) -> None:
+def _grade_by_keyboard(frame: Frame) -> None:
     """Points typed in the score box and a comment in the comment box; Tab leaves each box."""
     frame.locator(f"#{WRITTEN}").click()
     frame.page.keyboard.type(POINTS)
@@ -190,8 +191,9 @@ def _exported_scores(root: Path) -> dict[str, float]:
 
 
 def test_manual_grading_in_formgrader_reaches_gradebook_feedback_and_export(
-    course: Course, formgrader: Server, offline_page, tmp_path: Path
+    graded_course: Course, formgrader: Server, offline_page, tmp_path: Path
 ) -> None:
+    course = graded_course
     page = offline_page.page
     shot = tmp_path / "grading-page.png"
     try:
