@@ -6,12 +6,8 @@ feedback and record the attempt in the progress store."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -34,17 +31,11 @@ class JupyterServer:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     base = tmp_path_factory.mktemp("jupyter")
     root, progress = base / "root", base / "progress"
-    for d in (root, progress, base / "config", base / "data", base / "runtime"):
+    for d in (root, progress):
         d.mkdir()
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(CELL))
@@ -54,48 +45,17 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]
         "language": "python",
     }
     nbformat.write(nb, root / "quiz.ipynb")
-    env = dict(
-        os.environ,
-        COURSE_PROGRESS_DIR=str(progress),
-        JUPYTER_CONFIG_DIR=str(base / "config"),
-        JUPYTER_DATA_DIR=str(base / "data"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-        IPYTHONDIR=str(base / "ipython"),
-    )
-    port = _free_port()
+    env = isolated_env(base, COURSE_PROGRESS_DIR=str(progress))
+    port = free_port()
     log = base / "server.log"
     jupyter_bin = Path(sys.executable).with_name("jupyter")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-             "--IdentityProvider.token=", "--ServerApp.password=",
-             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-             # CI containers run as root; Jupyter refuses that without the flag.
-             *(["--allow-root"] if os.geteuid() == 0 else [])],
-            env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               "--IdentityProvider.token=", "--ServerApp.password=",
+               f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False", *root_flag()]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"server never answered:\n{log.read_text()}"
-            time.sleep(0.3)
+    with running_server(command, cwd=root, env=env, log=log, url=url):
         yield JupyterServer(url, progress, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def _attempts(progress: Path) -> list[dict]:

@@ -1,0 +1,86 @@
+"""A throwaway Jupyter server on loopback for the browser tests: its own config, data and
+runtime folders (so the user's settings never leak in), a free port, and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+START_TIMEOUT = 60  # s: JupyterLab with the nbgrader extensions starts slowly on 2 busy cores
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(base: Path, **extra: str) -> dict[str, str]:
+    """The environment with Jupyter's per-user folders moved under ``base``, and the venv's
+    bin first on PATH (the guide's commands are written as if it were activated)."""
+    for name in ("config", "data", "runtime", "ipython"):
+        (base / name).mkdir(parents=True, exist_ok=True)
+    venv_bin = str(Path(sys.executable).parent)
+    return dict(
+        os.environ,
+        PATH=f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_DATA_DIR=str(base / "data"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+        **extra,
+    )
+
+
+def root_flag() -> list[str]:
+    # CI containers run as root; Jupyter refuses that without the flag.
+    return ["--allow-root"] if os.geteuid() == 0 else []
+
+
+def _wait_until_up(proc: subprocess.Popen, url: str, token: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    request = urllib.request.Request(f"{url}/api/status",
+                                     headers={"Authorization": f"token {token}"} if token else {})
+    while True:
+        assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
+        try:
+            with urllib.request.urlopen(request, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"server never answered:\n{log.read_text()[-4000:]}"
+        time.sleep(0.3)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate the server and wait for it; kill it if it does not stop in time."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@contextmanager
+def running_server(command: list[str], cwd: Path, env: dict[str, str], log: Path,
+                   url: str, token: str = "") -> Iterator[subprocess.Popen]:
+    """Run ``command`` until the server at ``url`` answers; stop it on leaving, also when the
+    body or the start-up fails. (No shell: terminate() must reach the server itself.)"""
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(proc, url, token, log)
+        yield proc
+    finally:
+        stop(proc)
