@@ -24,6 +24,7 @@ HOSTILE = {
     "huge-output": (set(), 1, 2),
     "reads-solutions-and-writes-gradebook": (set(), 0, 2),
     "monkeypatches-assert-and-traceback": ({"tampered"}, 0, 0),
+    "strips-asserts-with-ast-transformer": ({"tampered"}, 0, 0),
     "fork-bomb": ({"process-limit"}, 0, 2),
     # the children over the submission's memory are stopped; the kernel and its answers live
     "memory-hog-in-children": ({"memory-limit"}, 1, 2),
