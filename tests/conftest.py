@@ -1,16 +1,21 @@
 """Shared fixtures: the book built once per session from a clean state, a loopback server
-for it, and Chromium pages on which every non-loopback request is blocked and recorded."""
+for it, Chromium pages on which every non-loopback request is blocked and recorded, and
+throwaway Jupyter servers on loopback for the live-widget tests."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -182,3 +187,74 @@ def serious_axe_violations(page: object) -> list[str]:
 @pytest.fixture(scope="session")
 def axe() -> object:
     return serious_axe_violations
+
+
+@dataclass
+class JupyterServer:
+    url: str
+    root: Path  # the server's root_dir (notebooks go here)
+    progress_dir: Path  # COURSE_PROGRESS_DIR of every kernel the server starts
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_jupyter_server(base: Path, extra_args: Sequence[str] = ()) -> Iterator[JupyterServer]:
+    """A Jupyter server (JupyterLab and Notebook 7 installed) on 127.0.0.1, no token, with its
+    config, data, runtime and progress folders under ``base``; stopped on exit."""
+    root, progress = base / "root", base / "progress"
+    for d in (root, progress, base / "config", base / "data", base / "runtime"):
+        d.mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ,
+        COURSE_PROGRESS_DIR=str(progress),
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_DATA_DIR=str(base / "data"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+    )
+    port = free_port()
+    log = base / "server.log"
+    jupyter_bin = Path(sys.executable).with_name("jupyter")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+             "--IdentityProvider.token=", "--ServerApp.password=",
+             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+             # CI containers run as root; Jupyter refuses that without the flag.
+             *(["--allow-root"] if os.geteuid() == 0 else []), *extra_args],
+            env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"server never answered:\n{log.read_text()}"
+            time.sleep(0.3)
+        yield JupyterServer(url, root, progress, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server() -> Callable[..., contextlib.AbstractContextManager[JupyterServer]]:
+    """``with jupyter_server(base, extra_args) as server:`` starts a throwaway server."""
+    return run_jupyter_server

@@ -6,18 +6,13 @@ feedback and record the attempt in the progress store."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import JupyterServer
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
@@ -27,75 +22,19 @@ LOAD_TIMEOUT = 60_000  # ms: JupyterLab's first load is slow on two busy cores
 WIDGET_TIMEOUT = 60_000  # ms: kernel start, imports and widget rendering
 
 
-@dataclass
-class JupyterServer:
-    url: str
-    progress_dir: Path
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+def jupyter(tmp_path_factory: pytest.TempPathFactory, jupyter_server) -> Iterator[JupyterServer]:
     base = tmp_path_factory.mktemp("jupyter")
-    root, progress = base / "root", base / "progress"
-    for d in (root, progress, base / "config", base / "data", base / "runtime"):
-        d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(CELL))
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "quiz.ipynb")
-    env = dict(
-        os.environ,
-        COURSE_PROGRESS_DIR=str(progress),
-        JUPYTER_CONFIG_DIR=str(base / "config"),
-        JUPYTER_DATA_DIR=str(base / "data"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-        IPYTHONDIR=str(base / "ipython"),
-    )
-    port = _free_port()
-    log = base / "server.log"
-    jupyter_bin = Path(sys.executable).with_name("jupyter")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-             "--IdentityProvider.token=", "--ServerApp.password=",
-             f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-             # CI containers run as root; Jupyter refuses that without the flag.
-             *(["--allow-root"] if os.geteuid() == 0 else [])],
-            env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"server never answered:\n{log.read_text()}"
-            time.sleep(0.3)
-        yield JupyterServer(url, progress, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with jupyter_server(base) as server:
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_code_cell(CELL))
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nbformat.write(nb, server.root / "quiz.ipynb")
+        yield server
 
 
 def _attempts(progress: Path) -> list[dict]:
