@@ -165,7 +165,7 @@ def test_quiz_under_vscode_widget_manager(offline_page, harness: Harness, tmp_pa
             raise AssertionError("Tab never reached question 1's first option")
         page.keyboard.press("Space")
         assert first_radio.is_checked()
-        chosen_text = _squash(radios.nth(0).locator("label", has=first_radio).inner_text())
+        chosen_text = _squash(first_radio.locator("xpath=..").inner_text())  # its <label>
         chosen = next(o for o in first.options if _squash(o.text) == chosen_text)
         for _ in range(10):
             page.keyboard.press("Tab")
