@@ -193,15 +193,38 @@ def test_quiz_under_vscode_widget_manager(offline_page, harness: Harness, tmp_pa
         assert result2.verdict == "correct"  # the bank's answer is False
         for line in _expected_feedback(result2):
             assert line in shown2, (line, shown2)
+        # Question 3 by keyboard, with Space on the button this time: VS Code's kernel script
+        # adds its own Enter/Space handler to widget buttons, and one press must still record
+        # one attempt. The number is typed, then Tab moves to "Check answer".
+        third = bank.questions[2]
+        assert third.type == "numeric"
+        field = quiz.locator(".widget-text input").first
+        field.focus()
+        page.keyboard.type("2")
+        page.keyboard.press("Tab")
+        assert checks.nth(2).evaluate("el => el === document.activeElement")
+        page.screenshot(path=str(tmp_path / "vscode-quiz-focus.png"))
+        page.keyboard.press("Space")
+        status3 = quiz.locator("[role='status']").nth(2)
+        status3.wait_for(timeout=FEEDBACK_TIMEOUT)
+        result3, _ = attempt(bank.chapter, third, 2.0)
+        assert result3.verdict == "incorrect"  # one veto is enough; two is wrong
+        shown3 = _squash(status3.inner_text())
+        for line in _expected_feedback(result3):
+            assert line in shown3, (line, shown3)
+
         summary = quiz.get_by_text(re.compile(r"Score: .* of \d+"))
-        total = result1.score + result2.score
+        total = result1.score + result2.score + result3.score
         assert f"Score: {round(total, 2):g} of {len(bank.questions)}" in summary.inner_text()
 
         # Each check was recorded once, by the kernel, in the test's own progress folder.
-        attempts = _wait_attempts(progress, before + 2)
-        assert len(attempts) == before + 2, attempts
+        attempts = _wait_attempts(progress, before + 3)
+        time.sleep(1)  # a doubled click would land a fourth attempt by now
+        attempts = _attempts(progress)
+        assert len(attempts) == before + 3, attempts
         recorded = [(a["question"], a["response"], a["score"]) for a in attempts[before:]]
-        assert recorded == [(first.id, chosen.id, result1.score), (second.id, False, 1.0)]
+        assert recorded == [(first.id, chosen.id, result1.score), (second.id, False, 1.0),
+                            (third.id, 2.0, 0.0)]  # fmt: skip
 
         page.screenshot(path=str(tmp_path / "vscode-quiz-answered.png"), full_page=True)
         found = axe(page)
