@@ -106,9 +106,13 @@ async function main() {
   };
   const logger = (message) => harness.log.push(String(message));
 
-  // The container the manager is given at construction (VS Code passes its webview's root).
+  // VS Code's kernel script constructs the manager with no container (`undefined` for `el`):
+  // every view is attached to the output element it is rendered into. No widget state is
+  // passed either, since the widgets come from a live kernel, not from the notebook file.
+  // (VS Code also registers mime renderers for outputs nested in an Output widget; the quiz
+  // has none.)
   const root = document.getElementById('notebook');
-  const manager = new JupyterLabWidgetManager(kernel, root, scriptLoader, logger, undefined);
+  const manager = new JupyterLabWidgetManager(kernel, undefined, scriptLoader, logger, undefined);
 
   // As VS Code's webview WidgetManager: a widget-view output is rendered only once the model
   // it names exists, which the display_data listener below tells it.
