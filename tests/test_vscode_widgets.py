@@ -231,6 +231,7 @@ def test_quiz_under_vscode_widget_manager(offline_page, harness: Harness, tmp_pa
         assert found == [], "\n".join(found)
         assert offline_page.external_requests == []
         assert page.evaluate("() => window.harness.loadErrors") == []
+        assert offline_page.console_errors == []  # no failed render, no uncaught error
     except BaseException:
         page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
         print(f"screenshots: {tmp_path}")
