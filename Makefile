@@ -9,7 +9,7 @@ PORT       ?= 8000
 JB_FLAGS   := -W -n --keep-going
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test serve lock lint bench system-deps exercises clean
+.PHONY: help setup book test serve lock lint bench system-deps node-deps exercises clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,10 +42,21 @@ book: $(BOOK_STAMP) ## build the HTML book into _build/html and print where to o
 	@echo ""; echo "The book is built. Open it in a browser:"; echo "  $(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it on http://127.0.0.1:$(PORT)/ with: make serve"
 
-system-deps: ## install the Debian packages the tests need (chromium, bubblewrap, postgresql)
+system-deps: ## install the Debian packages the tests need (chromium, bubblewrap, postgresql, nodejs, npm)
 	@scripts/install-system-deps.sh
 
-test: $(STAMP) system-deps ## set up everything the tests need, then run the whole suite
+# The VS Code widget-manager test bundles its page from exact npm versions (package-lock.json).
+# Like the .venv stamp, npm ci runs again only when the lock or package.json is newer than the
+# last install; node and npm come from system-deps, which must run first (order-only).
+HARNESS    := tests/vscode_widgets
+NODE_STAMP := $(HARNESS)/node_modules/.installed
+$(NODE_STAMP): $(HARNESS)/package.json $(HARNESS)/package-lock.json | system-deps
+	@cd $(HARNESS) && npm ci --no-audit --no-fund
+	@touch $@
+
+node-deps: $(NODE_STAMP) ## install the npm packages of the VS Code widget test (npm ci)
+
+test: $(STAMP) system-deps node-deps ## set up everything the tests need, then run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)

@@ -3,11 +3,14 @@
 #   chromium    the browser the Playwright tests drive (/usr/bin/chromium; never `playwright install`)
 #   bubblewrap  the sandbox that student code runs in during autograding (/usr/bin/bwrap)
 #   postgresql  the server the multi-grader gradebook test starts on 127.0.0.1
+#   nodejs, npm build the VS Code widget-manager test harness (tests/vscode_widgets, npm ci)
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

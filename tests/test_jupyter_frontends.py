@@ -6,16 +6,14 @@ feedback and record the attempt in the progress store."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import JupyterServer
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -24,38 +22,19 @@ LOAD_TIMEOUT = 60_000  # ms: JupyterLab's first load is slow on two busy cores
 WIDGET_TIMEOUT = 60_000  # ms: kernel start, imports and widget rendering
 
 
-@dataclass
-class JupyterServer:
-    url: str
-    progress_dir: Path
-    log: Path
-
-
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+def jupyter(tmp_path_factory: pytest.TempPathFactory, jupyter_server) -> Iterator[JupyterServer]:
     base = tmp_path_factory.mktemp("jupyter")
-    root, progress = base / "root", base / "progress"
-    for d in (root, progress):
-        d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(CELL))
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "quiz.ipynb")
-    env = isolated_env(base, COURSE_PROGRESS_DIR=str(progress))
-    port = free_port()
-    log = base / "server.log"
-    jupyter_bin = Path(sys.executable).with_name("jupyter")
-    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               "--IdentityProvider.token=", "--ServerApp.password=",
-               f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False", *root_flag()]
-    url = f"http://127.0.0.1:{port}"
-    with running_server(command, cwd=root, env=env, log=log, url=url):
-        yield JupyterServer(url, progress, log)
+    with jupyter_server(base) as server:
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_code_cell(CELL))
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nbformat.write(nb, server.root / "quiz.ipynb")
+        yield server
 
 
 def _attempts(progress: Path) -> list[dict]:

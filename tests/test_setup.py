@@ -3,6 +3,7 @@ installed no target sets it up again."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -56,3 +57,17 @@ def test_a_second_run_does_not_set_up_the_environment_again() -> None:
 
 def test_tests_run_in_the_project_environment() -> None:
     assert Path(sys.executable).parent == REPO / ".venv" / "bin"
+
+
+def test_npm_packages_are_pinned_and_installed_once() -> None:
+    harness = REPO / "tests" / "vscode_widgets"
+    wanted = json.loads((harness / "package.json").read_text())["devDependencies"]
+    locked = json.loads((harness / "package-lock.json").read_text())["packages"]
+    for name, version in wanted.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is not exact"
+        assert locked[f"node_modules/{name}"]["version"] == version
+    assert locked["node_modules/@vscode/jupyter-ipywidgets8"]["version"] == "1.0.9"
+    # Once installed, make test's set-up path does not run npm ci again.
+    dry = subprocess.run(["make", "-n", "node-deps"], cwd=REPO, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "npm ci" not in dry.stdout
