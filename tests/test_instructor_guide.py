@@ -152,6 +152,7 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
                                                     f"{result.stdout}\n{result.stderr}")
                     student_outputs[student.name, command] = result.stdout + result.stderr
     assert len(outputs) >= 15 and len(student_outputs) >= 2 * len(STUDENTS)
+    assert "ps0" in student_outputs["adoe", "nbgrader list"]
 
     assert "imported 1001: questions" in outputs["course import ps1 submissions.zip"]
     for student in STUDENTS:  # collected from the exchange, where the grader looks
@@ -171,15 +172,37 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
         text = visible_text(fetched[0])
         assert "hidden tests are not shown" in text
         assert not [test for test in HIDDEN_TESTS if test in text]
-    assert "count_words('a b') == 2" in visible_text(
-        next((students[0].home / "ps0" / "feedback").glob("*/questions.html")))
+    adoe, bkim = (visible_text(next((s.home / "ps0/feedback").glob("*/questions.html")))
+                  for s in students)
+    assert "count_words('a b') == 2" in adoe  # visible tests stay
+    assert "NotImplementedError" in bkim and "NotImplementedError" not in adoe  # their own
+
+
+def fence_openings(text: str) -> list[tuple[str, str]]:
+    """(indent, info string) of every fenced block, indented or not, ``` or ~~~: a block the
+    runner above cannot see must not hide a command either."""
+    openings, closing = [], None
+    for line in text.splitlines():
+        match = re.match(r"^(\s*)(`{3,}|~{3,})\s*(.*)$", line)
+        if not match:
+            continue
+        indent, fence, info = match.groups()
+        if closing is None:
+            openings.append((indent, info.strip()))
+            closing = fence
+        elif fence.startswith(closing) and not info:
+            closing = None
+    return openings
 
 
 def test_every_command_block_is_run_by_a_test() -> None:
     """A shell block with an info string no test runs would be a command nobody checks."""
     tests = Path(__file__).resolve().parent
-    for info, body in fenced_blocks():
+    openings = fence_openings(GUIDE.read_text())
+    assert len(openings) == len(fenced_blocks()), "a fenced block the runner cannot see"
+    for indent, info in openings:
         if info.split(" ")[0] not in SHELLS:
             continue
-        assert info in RUN_BY, f"no test runs ```{info} blocks, such as:\n{body}"
+        assert not indent, f"```{info} is indented: no test would run it"
+        assert info in RUN_BY, f"no test runs ```{info} blocks"
         assert (tests / RUN_BY[info]).exists(), f"```{info} blocks need {RUN_BY[info]}"
