@@ -110,13 +110,15 @@ def test_release_keeps_an_exchange_submissions_secret_and_time(tmp_path: Path) -
     assert not (submitted / KEPT_SECRET).exists()
 
 
-def test_release_of_a_submission_placed_by_hand(tmp_path: Path) -> None:
+def test_release_of_a_submission_placed_by_hand_or_removed(tmp_path: Path) -> None:
     submitted, feedback = tmp_path / "submitted", tmp_path / "feedback"
     submitted.mkdir()
     feedback.mkdir()
     assert not prepare_release(feedback, submitted)
     assert len((feedback / SECRET).read_text()) == 128
     assert parse_utc((feedback / "timestamp.txt").read_text()).year >= 2026
+    assert not prepare_release(feedback, tmp_path / "removed")
+    assert not (tmp_path / "removed").exists()  # no new submission for the grader to find
 
 
 def test_report_prints_table_and_saves_plot(graded: Path) -> None:

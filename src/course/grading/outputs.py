@@ -99,14 +99,13 @@ def prepare_release(feedback: Path, submitted: Path) -> bool:
     `nbgrader fetch_feedback`. Otherwise the folder gets a secret no student holds: releasing
     then works for the whole class, and nobody can fetch that copy."""
     through_exchange = (submitted / SECRET).exists()
-    if through_exchange:
-        source = submitted / SECRET
-    else:
-        source = submitted / KEPT_SECRET
-        if not source.exists():
-            source.parent.mkdir(parents=True, exist_ok=True)
-            source.write_text(secrets.token_hex(64))
-    shutil.copy(source, feedback / SECRET)
+    kept = submitted / (SECRET if through_exchange else KEPT_SECRET)
+    if not kept.exists() and submitted.is_dir():
+        kept.write_text(secrets.token_hex(64))
+    if kept.exists():
+        shutil.copy(kept, feedback / SECRET)
+    else:  # the submission was removed since: a one-off key (never create a submission)
+        (feedback / SECRET).write_text(secrets.token_hex(64))
     if (submitted / TIMESTAMP).exists():
         shutil.copy(submitted / TIMESTAMP, feedback / TIMESTAMP)
     elif not (feedback / TIMESTAMP).exists():  # placed by hand: the folder's time will do
