@@ -124,15 +124,10 @@ def visible_text(html_file: Path) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html_file.read_text()))
 
 
-def test_every_guide_command_runs(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
-    exchange, hub_config = tmp_path / "exchange", tmp_path / "etc-jupyter"
-    apply_config_snippets(root, hub_config, exchange)
-    lms_downloads(root)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "JUPYTER_CONFIG_PATH": str(hub_config)}
-    students = [Student(name, tmp_path, env) for name in STUDENTS]
-
+def run_guide(root: Path, env: dict[str, str], exchange: Path,
+              students: list[Student]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Run the guide's blocks in order: the instructor's output by command, the students' by
+    (student, command)."""
     outputs: dict[str, str] = {}
     student_outputs: dict[tuple[str, str], str] = {}
     for info, body in fenced_blocks():
@@ -151,9 +146,11 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
                     assert result.returncode == 0, (f"{student.name}: {command}\n"
                                                     f"{result.stdout}\n{result.stderr}")
                     student_outputs[student.name, command] = result.stdout + result.stderr
-    assert len(outputs) >= 15 and len(student_outputs) >= 2 * len(STUDENTS)
-    assert "ps0" in student_outputs["adoe", "nbgrader list"]
+    return outputs, student_outputs
 
+
+def check_grading(root: Path, outputs: dict[str, str]) -> None:
+    """LMS imports and exchange submissions graded together, with nbgrader's scores."""
     assert "imported 1001: questions" in outputs["course import ps1 submissions.zip"]
     for student in STUDENTS:  # collected from the exchange, where the grader looks
         assert (root / f"autograder/submitted/{student}/ps0/questions.ipynb").exists()
@@ -161,21 +158,43 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
     assert "5 graded, 0 flagged" in grading
     assert score_line(grading, "adoe").split()[1:4] == ["3", "/", "5"]  # why_date: by hand
     assert score_line(grading, "bkim").split()[1:4] == ["0", "/", "5"]
-    assert (root / "autograder/feedback/1002/ps0/questions.html").exists()
+    listed = outputs["course feedback ps1"]
+    assert "submitted through the exchange (2): adoe, bkim" in listed
+    assert "not submitted through the exchange (3): 1001, 1002, 1003" in listed
+    assert (root / "autograder/feedback/1002/ps0/questions.html").exists()  # for the LMS
     assert (root / "autograder/export/canvas-ps0.csv").exists()
     assert (root / "autograder/reports/ps0-report.png").exists()
-    assert list(exchange.glob("*/outbound/ps0/questions.ipynb"))
 
-    for student in students:  # feedback fetched into the student's own folder, hidden tests kept
+
+def check_fetched_feedback(students: list[Student]) -> None:
+    """Each student fetched their own feedback into their own folder, without hidden tests."""
+    texts = {}
+    for student in students:
         fetched = list((student.home / "ps0" / "feedback").glob("*/questions.html"))
         assert len(fetched) == 1, f"{student.name}: {fetched}"
-        text = visible_text(fetched[0])
-        assert "hidden tests are not shown" in text
-        assert not [test for test in HIDDEN_TESTS if test in text]
-    adoe, bkim = (visible_text(next((s.home / "ps0/feedback").glob("*/questions.html")))
-                  for s in students)
-    assert "count_words('a b') == 2" in adoe  # visible tests stay
-    assert "NotImplementedError" in bkim and "NotImplementedError" not in adoe  # their own
+        texts[student.name] = visible_text(fetched[0])
+        assert "hidden tests are not shown" in texts[student.name]
+        assert not [test for test in HIDDEN_TESTS if test in texts[student.name]]
+    assert "count_words('a b') == 2" in texts["adoe"]  # visible tests stay
+    assert "NotImplementedError" in texts["bkim"] and "NotImplementedError" not in texts["adoe"]
+
+
+def test_every_guide_command_runs(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    exchange, hub_config = tmp_path / "exchange", tmp_path / "etc-jupyter"
+    apply_config_snippets(root, hub_config, exchange)
+    lms_downloads(root)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "JUPYTER_CONFIG_PATH": str(hub_config)}
+    students = [Student(name, tmp_path, env) for name in STUDENTS]
+
+    outputs, student_outputs = run_guide(root, env, exchange, students)
+
+    assert len(outputs) >= 15 and len(student_outputs) >= 2 * len(STUDENTS)
+    assert "ps0" in student_outputs["adoe", "nbgrader list"]
+    assert list(exchange.glob("*/outbound/ps0/questions.ipynb"))
+    check_grading(root, outputs)
+    check_fetched_feedback(students)
 
 
 def fence_openings(text: str) -> list[tuple[str, str]]:
