@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
+import sys
 import zipfile
 from html import unescape
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from nbgrader.utils import parse_utc
 from test_grading_support import FIXTURES, make_course, submit
 
 from course.cli import main
+from course.grading.outputs import KEPT_SECRET, SECRET, prepare_release
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,46 @@ def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
     assert "hidden tests are not shown" in text() and "count_words('a b') == 2" in text()
     assert run(graded, "feedback", "ps0", "--reveal-hidden").exit_code == 0
     assert "count_words('') == 0" in text()
+
+
+def test_feedback_of_lms_imports_can_be_released(graded: Path, tmp_path: Path) -> None:
+    """`nbgrader release_feedback` stops at the first feedback folder without a submission
+    secret; LMS imports have none of their own, so `course feedback` gives them one."""
+    result = run(graded, "feedback", "ps0")
+    assert "not submitted through the exchange (3): 1001, 1002, 1003" in result.output
+    assert "release_feedback" not in result.output  # nobody here can fetch it
+    secret = (graded / "autograder/feedback/1001/ps0" / SECRET).read_text()
+    assert secret == (graded / "autograder/submitted/1001/ps0" / KEPT_SECRET).read_text()
+    assert run(graded, "feedback", "ps0").exit_code == 0
+    assert (graded / "autograder/feedback/1001/ps0" / SECRET).read_text() == secret  # same key
+    released = subprocess.run(
+        [Path(sys.executable).parent / "nbgrader", "release_feedback", "ps0",
+         f"--Exchange.root={tmp_path}"], cwd=graded, capture_output=True, text=True)
+    assert released.returncode == 0, released.stderr
+    assert len(list(tmp_path.glob("grading-tests/feedback/*.html"))) == 3
+
+
+def test_release_keeps_an_exchange_submissions_secret_and_time(tmp_path: Path) -> None:
+    submitted, feedback = tmp_path / "submitted", tmp_path / "feedback"
+    submitted.mkdir()
+    feedback.mkdir()
+    (submitted / SECRET).write_text("the student's secret")
+    (submitted / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC")
+    assert prepare_release(feedback, submitted)
+    assert (feedback / SECRET).read_text() == "the student's secret"
+    assert (feedback / "timestamp.txt").read_text() == "2026-01-05 10:00:00.000000 UTC"
+    assert not (submitted / KEPT_SECRET).exists()
+
+
+def test_release_of_a_submission_placed_by_hand_or_removed(tmp_path: Path) -> None:
+    submitted, feedback = tmp_path / "submitted", tmp_path / "feedback"
+    submitted.mkdir()
+    feedback.mkdir()
+    assert not prepare_release(feedback, submitted)
+    assert len((feedback / SECRET).read_text()) == 128
+    assert parse_utc((feedback / "timestamp.txt").read_text()).year >= 2026
+    assert not prepare_release(feedback, tmp_path / "removed")
+    assert not (tmp_path / "removed").exists()  # no new submission for the grader to find
 
 
 def test_report_prints_table_and_saves_plot(graded: Path) -> None:

@@ -163,7 +163,7 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
     """Write an HTML feedback file per student (autograder/feedback/)."""
     from nbgrader.apps import NbGraderAPI
 
-    from course.grading.outputs import feedback_config, make_offline
+    from course.grading.outputs import feedback_config, make_offline, prepare_releases
 
     release = course.folder("release", assignment)
     api = NbGraderAPI(config=feedback_config(course.config, release, reveal_hidden))
@@ -174,6 +174,14 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
     for file in files:
         make_offline(file)
     click.echo(f"wrote {len(files)} feedback files under {course.folder('feedback')}")
+    fetchable, others = prepare_releases(course.folder("feedback"), course.folder("submitted"),
+                                         assignment)
+    if fetchable:
+        click.echo(f"submitted through the exchange ({len(fetchable)}): {', '.join(fetchable)}; "
+                   f"`nbgrader release_feedback {assignment}` lets them fetch it")
+    if others:
+        click.echo(f"not submitted through the exchange ({len(others)}): {', '.join(others)}; "
+                   "send them their HTML files through the LMS")
 
 
 @main.command()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import re
+import secrets
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -78,6 +81,50 @@ def make_offline(html_file: Path) -> None:
     cleaned = _CDN_SCRIPT.sub("", text)
     if cleaned != text:
         html_file.write_text(cleaned, encoding="utf-8")
+
+
+# `nbgrader release_feedback` reads these two files beside every feedback file, and stops at the
+# first folder without them. `nbgrader submit` writes both into an exchange submission.
+SECRET = "submission_secret.txt"
+TIMESTAMP = "timestamp.txt"
+# Our own secret for submissions that did not come through the exchange (LMS imports), kept in
+# the submission's folder so that every release of its feedback replaces the same file.
+KEPT_SECRET = "feedback_secret.txt"
+NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
+
+
+def prepare_release(feedback: Path, submitted: Path) -> bool:
+    """Make one student's feedback folder releasable with `nbgrader release_feedback`. True when
+    the submission came through the exchange, so that the student can fetch its feedback with
+    `nbgrader fetch_feedback`. Otherwise the folder gets a secret no student holds: releasing
+    then works for the whole class, and nobody can fetch that copy."""
+    through_exchange = (submitted / SECRET).exists()
+    kept = submitted / (SECRET if through_exchange else KEPT_SECRET)
+    if not kept.exists() and submitted.is_dir():
+        kept.write_text(secrets.token_hex(64))
+    if kept.exists():
+        shutil.copy(kept, feedback / SECRET)
+    else:  # the submission was removed since: a one-off key (never create a submission)
+        (feedback / SECRET).write_text(secrets.token_hex(64))
+    if (submitted / TIMESTAMP).exists():
+        shutil.copy(submitted / TIMESTAMP, feedback / TIMESTAMP)
+    elif not (feedback / TIMESTAMP).exists():  # placed by hand: the folder's time will do
+        when = datetime.fromtimestamp((submitted if submitted.exists() else feedback)
+                                      .stat().st_mtime, UTC)
+        (feedback / TIMESTAMP).write_text(when.strftime(NBGRADER_TIME))
+    return through_exchange
+
+
+def prepare_releases(feedback_root: Path, submitted_root: Path,
+                     assignment: str) -> tuple[list[str], list[str]]:
+    """`prepare_release` for every student with feedback on ``assignment``: the students who
+    can fetch it through the exchange, and those who get it another way (the LMS)."""
+    fetchable, others = [], []
+    for folder in sorted(feedback_root.glob(f"*/{assignment}")):
+        student = folder.parent.name
+        through_exchange = prepare_release(folder, submitted_root / student / assignment)
+        (fetchable if through_exchange else others).append(student)
+    return fetchable, others
 
 
 def export_nbgrader_csv(db_url: str, course_id: str, dest: Path) -> Path:
