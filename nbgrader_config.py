@@ -3,6 +3,10 @@ commands work from here, and the course's own `course` command reads the same se
 
 from pathlib import Path
 
+import nbgrader
+
+import course.grading
+
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
 root = Path(__file__).resolve().parent
@@ -19,3 +23,11 @@ c.CourseDirectory.feedback_directory = "autograder/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{grading_home / 'gradebook.db'}"
 # Data files that sit beside a notebook are copied with it; answer keys never sit there.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# nbconvert's mathjax macro loads MathJax from a CDN. Ours come first: Formgrader's grading page
+# loads it from the Jupyter server (jupyter_server_mathjax), feedback pages load none, so both
+# work offline. nbgrader's own templates stay the rest of the search path.
+c.HTMLExporter.extra_template_basedirs = [
+    str(Path(course.grading.__file__).parent / "templates"),
+    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]

@@ -163,7 +163,7 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
     """Write an HTML feedback file per student (autograder/feedback/)."""
     from nbgrader.apps import NbGraderAPI
 
-    from course.grading.outputs import feedback_config, make_offline, prepare_releases
+    from course.grading.outputs import feedback_config, prepare_releases
 
     release = course.folder("release", assignment)
     api = NbGraderAPI(config=feedback_config(course.config, release, reveal_hidden))
@@ -171,8 +171,6 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
     if not result["success"]:
         raise click.ClickException("nbgrader could not write feedback:\n" + result.get("log", ""))
     files = sorted(course.folder("feedback").glob(f"*/{assignment}/*.html"))
-    for file in files:
-        make_offline(file)
     click.echo(f"wrote {len(files)} feedback files under {course.folder('feedback')}")
     fetchable, others = prepare_releases(course.folder("feedback"), course.folder("submitted"),
                                          assignment)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 import secrets
 import shutil
 from datetime import UTC, datetime
@@ -66,21 +65,6 @@ def feedback_config(config: Config, release_folder: Path, reveal_hidden: bool) -
             "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
         ]
     return config
-
-
-# nbgrader's feedback template loads MathJax from a CDN; feedback must open offline, and a
-# student's math then shows as its TeX source instead of a page that waits on the network.
-_CDN_SCRIPT = re.compile(
-    r"<script[^>]*\bsrc=[\"'](?:https?:)?//[^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE
-)
-
-
-def make_offline(html_file: Path) -> None:
-    """Remove every script a feedback page would load from another host."""
-    text = html_file.read_text(encoding="utf-8")
-    cleaned = _CDN_SCRIPT.sub("", text)
-    if cleaned != text:
-        html_file.write_text(cleaned, encoding="utf-8")
 
 
 # `nbgrader release_feedback` reads these two files beside every feedback file, and stops at the
