@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
+from test_grading_sandbox import run_in_sandbox
 from test_grading_support import make_course, submit
 
 from course.grading import pipeline
@@ -21,7 +20,6 @@ from course.grading.limits import (
     ResourceGroup,
     detect,
 )
-from course.grading.sandbox import SandboxedKernelManager
 
 MiB = 1024**2
 
@@ -34,18 +32,8 @@ def tree() -> Iterator[GroupTree]:
 
 
 def run_in_group(cells: list[str], group: ResourceGroup, workdir: Path) -> list[str]:
-    """Each cell's outputs as text, run in a sandboxed kernel that is in ``group``."""
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    client = NotebookClient(nb, timeout=60, allow_errors=True, interrupt_on_timeout=True,
-                            kernel_manager_class=SandboxedKernelManager,
-                            resources={"metadata": {"path": str(workdir)}})
-    client.km = client.create_kernel_manager()
-    client.km.course_root = str(workdir)
-    client.km.memory_limit = "1GiB"
-    client.km.cgroup_join = group.join_files()
-    client.execute()
-    return ["".join(o.get("text") or f"{o.get('ename')}: {o.get('evalue')}" for o in c.outputs)
-            for c in nb.cells]
+    """Each cell's output as text, run in a sandboxed kernel that is in ``group``."""
+    return run_in_sandbox(cells, workdir, workdir, timeout=60, cgroup_join=group.join_files())
 
 
 def peak_memory(group: ResourceGroup) -> int:

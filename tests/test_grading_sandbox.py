@@ -19,15 +19,18 @@ from course.grading.sandbox import (
 )
 
 
-def run_in_sandbox(cells: list[str], course: Path, workdir: Path) -> list[str]:
-    """The first output of each cell, as text (error name and value for errors)."""
+def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int = 3,
+                   cgroup_join: list[str] | None = None) -> list[str]:
+    """The first output of each cell, as text (error name and value for errors), run in a
+    sandboxed kernel, in the cgroup of ``cgroup_join`` when given (limits.py)."""
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    client = NotebookClient(nb, timeout=3, allow_errors=True, interrupt_on_timeout=True,
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
                             kernel_manager_class=SandboxedKernelManager,
                             resources={"metadata": {"path": str(workdir)}})
     client.km = client.create_kernel_manager()
     client.km.course_root = str(course)
     client.km.memory_limit = "1GiB"
+    client.km.cgroup_join = cgroup_join or []
     client.execute()
     texts = []
     for cell in nb.cells:
