@@ -75,6 +75,7 @@ lint: $(STAMP) ## ruff check
 
 bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_autograde.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build

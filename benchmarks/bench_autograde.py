@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from test_grading_support import cell_scores, make_course, submit  # noqa: E402
 
+from course.grading.limits import LimitsUnavailable, detect  # noqa: E402
 from course.grading.pipeline import autograde  # noqa: E402
 
 SCENARIOS = ["honest/full-marks", "honest/partial-marks", "honest/wrong-answers"]
@@ -40,6 +41,14 @@ def bare_seconds(root: Path) -> float:
         NotebookClient(nb, timeout=30, allow_errors=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     return time.perf_counter() - start
+
+
+def cgroups_available() -> bool:
+    try:
+        detect().remove()
+    except LimitsUnavailable:
+        return False
+    return True
 
 
 def main() -> None:
@@ -73,7 +82,7 @@ def main() -> None:
     per_bare = bare_s / args.n
     overhead = (ours_s * args.workers - bare_s) / args.n
     print(f"submissions: {args.n}   cores: {os.cpu_count()}   workers: {args.workers}   "
-          f"sandbox: {not args.no_sandbox}")
+          f"sandbox: {not args.no_sandbox}   per-submission cgroups: {cgroups_available()}")
     print(f"course autograde (parallel): {ours_s:7.1f} s  ({ours_s / args.n:.2f} s/submission)")
     print(f"plain nbgrader autograde   : {plain_s:7.1f} s  ({plain_s / args.n:.2f} s/submission)")
     print(f"speed-up: {plain_s / ours_s:.2f}x")
