@@ -174,3 +174,17 @@ def test_without_cgroups_grading_says_so_and_goes_on(
     notice = capsys.readouterr().err
     assert "NOTICE: no per-submission cgroup (cgroup v1 without the memory" in notice
     assert "capped at 2 GiB" in notice
+
+
+def test_a_group_that_cannot_be_made_is_said_and_the_student_still_graded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def refuse(self: GroupTree, name: str, limits: Limits) -> ResourceGroup:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(GroupTree, "create", refuse)
+    root = make_course(tmp_path / "course")
+    submit(root, "honest", "honest/full-marks")
+    [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
+    assert result.score == 3 and result.findings == []
+    assert "NOTICE: no cgroup for honest (No space left on device)" in capsys.readouterr().err

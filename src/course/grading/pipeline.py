@@ -185,7 +185,7 @@ def autograde(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for student in students:
                 jobs = _prepare(config, root, coursedir, assignment, student, results[student])
-                group = tree.create(student, limits) if tree and jobs else None
+                group = _create_group(tree, student, limits) if jobs else None
                 run_config = _in_group(config, group)
                 pending[student] = [pool.submit(execute_notebook, path, run_config)
                                     for path in jobs]
@@ -226,6 +226,17 @@ def _group_tree(limits: Limits) -> GroupTree | None:
         tqdm.write(f"NOTICE: no per-submission cgroup ({why}). Each kernel process is still "
                    f"capped at {limits.memory_bytes / 1024**3:g} GiB, but not a submission's "
                    "processes together, their number or their CPU use.", file=sys.stderr)
+        return None
+
+
+def _create_group(tree: GroupTree | None, student: str, limits: Limits) -> ResourceGroup | None:
+    if tree is None:
+        return None
+    try:
+        return tree.create(student, limits)
+    except OSError as error:  # e.g. the machine's cgroup count is exhausted: this student only
+        tqdm.write(f"NOTICE: no cgroup for {student} ({error.strerror or error}); their kernels "
+                   "get the per-process memory limit only.", file=sys.stderr)
         return None
 
 
