@@ -3,9 +3,8 @@ commands work from here, and the course's own `course` command reads the same se
 
 from pathlib import Path
 
-import nbgrader
-
-import course.grading
+# Not guarded: without the course package, feedback must fail rather than show hidden tests.
+from course.grading.outputs import FEEDBACK_PREPROCESSORS, TEMPLATE_DIRS
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
@@ -24,10 +23,10 @@ c.CourseDirectory.db_url = f"sqlite:///{grading_home / 'gradebook.db'}"
 # Data files that sit beside a notebook are copied with it; answer keys never sit there.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
+# Every way of writing feedback (course feedback, nbgrader generate_feedback, Formgrader's
+# buttons) hides the hidden tests; `course feedback --reveal-hidden` is the one way to show them.
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 # nbconvert's mathjax macro loads MathJax from a CDN. Ours come first: Formgrader's grading page
 # loads it from the Jupyter server (jupyter_server_mathjax), feedback pages load none, so both
 # work offline. nbgrader's own templates stay the rest of the search path.
-c.HTMLExporter.extra_template_basedirs = [
-    str(Path(course.grading.__file__).parent / "templates"),
-    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
-]
+c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS

@@ -81,6 +81,20 @@ def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
     assert "count_words('') == 0" in text()
 
 
+def test_plain_nbgrader_feedback_hides_hidden_tests_too(graded: Path) -> None:
+    """Formgrader's Generate Feedback button and `nbgrader generate_feedback` run nbgrader's
+    own converter: the course's nbgrader_config.py makes it hide hidden tests as well."""
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    result = subprocess.run([str(nbgrader), "generate_feedback", "ps0", "--force"], cwd=graded,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (graded / "autograder/feedback/1002/ps0/questions.html").read_text()
+    page = unescape(re.sub(r"<[^>]+>", "", html))
+    assert "count_words('') == 0" not in page and "count_words(' x  y ')" not in page
+    assert "hidden tests are not shown" in page
+    assert re.findall(r'src="(?:https?:)?//[^"]*"', html) == []  # no CDN MathJax either
+
+
 def test_feedback_of_lms_imports_can_be_released(graded: Path, tmp_path: Path) -> None:
     """`nbgrader release_feedback` stops at the first feedback folder without a submission
     secret; LMS imports have none of their own, so `course feedback` gives them one."""

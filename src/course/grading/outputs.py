@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+import nbgrader
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
 from traitlets import Bool, Unicode
 from traitlets.config import Config
@@ -24,13 +26,21 @@ class HideHiddenTests(Preprocessor):
     cell's traceback would quote it, so its error shows a plain message instead."""
 
     enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
-    release_folder = Unicode("", help="The assignment's folder in the release directory.").tag(
-        config=True
-    )
+    release_folder = Unicode("", help="The assignment's folder in the release directory "
+                             "(default: found from the course's settings).").tag(config=True)
+
+    def _release_folder(self, resources: dict) -> Path:
+        if self.release_folder:
+            return Path(self.release_folder)
+        # run by plain nbgrader (Formgrader's feedback buttons): the course's own settings
+        coursedir = CourseDirectory(config=self.config)
+        return (Path(coursedir.root) / coursedir.release_directory
+                / resources["nbgrader"]["assignment"])
 
     def preprocess(self, nb, resources):  # noqa: ANN001, ANN201 - nbconvert API
         name = resources["nbgrader"]["notebook"]
-        released = nbformat.read(Path(self.release_folder) / f"{name}.ipynb", as_version=4)
+        released = nbformat.read(self._release_folder(resources) / f"{name}.ipynb",
+                                 as_version=4)
         self._visible = {
             c.metadata["nbgrader"]["grade_id"]: set(c.source.splitlines())
             for c in released.cells
@@ -55,15 +65,31 @@ class HideHiddenTests(Preprocessor):
         return cell, resources
 
 
+# nbgrader's GenerateFeedback preprocessors, and ours first. nbgrader_config.py names this list,
+# so that every way of writing feedback hides hidden tests: `course feedback`, plain
+# `nbgrader generate_feedback` and Formgrader's Generate Feedback button alike.
+REVEALING_PREPROCESSORS = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+FEEDBACK_PREPROCESSORS = [f"{HideHiddenTests.__module__}.{HideHiddenTests.__name__}",
+                          *REVEALING_PREPROCESSORS]
+# Searched before nbgrader's own templates (nbgrader_config.py): our mathjax macros, so that
+# Formgrader loads MathJax from the Jupyter server and feedback pages load none (no CDN).
+TEMPLATE_DIRS = [
+    str(Path(__file__).resolve().parent / "templates"),
+    str(Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader"
+        / "templates"),
+]
+
+
 def feedback_config(config: Config, release_folder: Path, reveal_hidden: bool) -> Config:
     """The nbgrader config for GenerateFeedback, hiding hidden tests unless asked not to."""
-    if not reveal_hidden:
+    if reveal_hidden:
+        config.GenerateFeedback.preprocessors = REVEALING_PREPROCESSORS
+    else:
         config.HideHiddenTests.release_folder = str(release_folder)
-        config.GenerateFeedback.preprocessors = [
-            f"{HideHiddenTests.__module__}.{HideHiddenTests.__name__}",
-            "nbgrader.preprocessors.GetGrades",
-            "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-        ]
+        config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     return config
 
 
