@@ -4,6 +4,9 @@ run; and where no cgroup can be made, grading says so instead of limiting less i
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 from test_grading_sandbox import run_in_sandbox
 from test_grading_support import make_course, submit
 
-from course.grading import pipeline
+from course.grading import limits, pipeline
 from course.grading.limits import (
     GroupTree,
     Limits,
@@ -65,11 +68,12 @@ def test_a_fork_bomb_stops_at_the_process_cap(tree: GroupTree, tmp_path: Path) -
         "import os, time\nn = 0\ntry:\n    while n < 1000:\n        if os.fork() == 0:\n"
         "            time.sleep(60)\n            os._exit(0)\n        n += 1\n"
         "except OSError as error:\n    print(n, type(error).__name__)",
-        "print('still running')",
+        "import os\nprint('still running', os.environ['OPENBLAS_NUM_THREADS'])",
     ], group, tmp_path)
     started, error = outputs[0].split()
     assert error == "BlockingIOError" and int(started) < 40
-    assert outputs[1] == "still running\n"
+    # and numerical libraries are told to start one thread per CPU of the submission's share
+    assert outputs[1] == "still running 1\n"
     assert group.refused_forks() >= 1
     group.remove()  # kills the sleeping children that the kernel's shutdown left, if any
     assert not any(folder.exists() for folder in group.folders.values())
@@ -106,21 +110,36 @@ def test_the_tree_of_a_run_is_removed_with_its_groups(tmp_path: Path) -> None:
     assert not any(f.exists() for f in folders)
 
 
-def fake_v2(root: Path, subtree: str) -> Path:
+def fake_v2(root: Path, subtree: str, procs: list[int]) -> Path:
+    """A stand-in unified tree: the grader's own group holds ``procs``."""
     own = root / "user.slice" / "grader.scope"
     own.mkdir(parents=True)
     (root / "cgroup.controllers").write_text("cpu memory pids\n")
     (own / "cgroup.controllers").write_text("cpu memory pids\n")
     (own / "cgroup.subtree_control").write_text(subtree)
+    (own / "cgroup.procs").write_text("".join(f"{pid}\n" for pid in procs))
     return own
 
 
-def test_cgroup_v2_groups_get_the_unified_limit_files(tmp_path: Path) -> None:
-    own = fake_v2(tmp_path, "cpu memory pids\n")
-    tree = detect(tmp_path, "0::/user.slice/grader.scope\n")
+V2_SELF = "0::/user.slice/grader.scope\n"
+
+
+def test_cgroup_v2_moves_the_grader_to_a_leaf_and_gives_groups_the_unified_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a real cgroup folder goes with its interface files; the stand-in's need rmtree
+    monkeypatch.setattr(limits, "_rmdir", shutil.rmtree)
+    own = fake_v2(tmp_path, "", [os.getpid()])
+    tree = detect(tmp_path, V2_SELF)
+    [leaf] = own.glob("course-grader-*-self")
+    run = tree.parents["unified"]
+    # a cgroup with processes cannot give its children controllers: the grader left first
+    assert (leaf / "cgroup.procs").read_text() == str(os.getpid())
+    assert (own / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
+    assert (run / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
     group = tree.create("dave", Limits(memory_bytes=512 * MiB, processes=99))
     folder = group.folder("memory")
-    assert tree.version == 2 and folder.parent.parent == own
+    assert tree.version == 2 and folder.parent == run
     assert (folder / "memory.max").read_text() == str(512 * MiB)
     assert (folder / "memory.swap.max").read_text() == "0"
     assert (folder / "pids.max").read_text() == "99"
@@ -128,16 +147,42 @@ def test_cgroup_v2_groups_get_the_unified_limit_files(tmp_path: Path) -> None:
     (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 2\n")
     (folder / "pids.events").write_text("max 7\n")
     assert (group.oom_kills(), group.refused_forks()) == (2, 7)
+    assert tree.remove() == []
+    # controllers off again, then the grader back in its own group, and nothing left behind
+    assert (own / "cgroup.subtree_control").read_text() == "-cpu -memory -pids"
+    assert (own / "cgroup.procs").read_text() == str(os.getpid())
+    assert not leaf.exists() and not run.exists()
 
 
 def test_no_usable_cgroup_says_why(tmp_path: Path) -> None:
     with pytest.raises(LimitsUnavailable, match="without the memory, pids controller"):
         detect(tmp_path / "nothing-mounted", "")
-    own = fake_v2(tmp_path / "v2", "")
-    (own / "cgroup.subtree_control").unlink()
-    (own / "cgroup.subtree_control").mkdir()  # a controller file that cannot be written
-    with pytest.raises(LimitsUnavailable, match="cannot have the memory and pids"):
-        detect(tmp_path / "v2", "0::/user.slice/grader.scope\n")
+    # v2, where the grader shares its cgroup (a login shell's, say): it cannot be emptied
+    own = fake_v2(tmp_path / "shared", "", [1, os.getpid()])
+    with pytest.raises(LimitsUnavailable, match="holds 1 other process.*systemd-run --scope"):
+        detect(tmp_path / "shared", V2_SELF)
+    assert (own / "cgroup.subtree_control").read_text() == ""  # left as it was
+    assert not list(own.glob("course-grader-*"))
+    # v2, with the controllers not delegated to the grader's cgroup
+    own = fake_v2(tmp_path / "undelegated", "", [os.getpid()])
+    (own / "cgroup.controllers").write_text("cpu\n")
+    with pytest.raises(LimitsUnavailable, match="memory, pids controller is not delegated"):
+        detect(tmp_path / "undelegated", V2_SELF)
+
+
+def test_groups_of_a_grader_that_died_are_removed_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits, "_rmdir", shutil.rmtree)
+    own = fake_v2(tmp_path, "+cpu +memory +pids", [])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = own / f"course-grader-{dead.pid}-abc123" / "mallory-1"
+    stale.mkdir(parents=True)
+    alive = own / f"course-grader-{os.getpid()}-def456"
+    alive.mkdir()
+    detect(tmp_path, V2_SELF).remove()
+    assert not stale.parent.exists() and alive.exists()
 
 
 def own_run_folders() -> list[Path]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from course.grading.integrity import check_submission
+from course.grading.limits import Limits
 from course.grading.sandbox import SandboxUnavailable, parse_size
 
 
@@ -114,10 +115,11 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--memory", default=None,
               help="Memory for each submission, all its processes together, e.g. 2GiB "
                    "(default 2GiB).")
-@click.option("--processes", type=click.IntRange(min=8), default=None,
-              help="Processes a submission may run at once (default 256).")
+@click.option("--processes", type=click.IntRange(min=32), default=None,
+              help="Processes and threads a submission may run at once (default "
+                   f"{Limits.processes}; a bare kernel uses about 11).")
 @click.option("--cpus", type=click.FloatRange(min=0.1), default=None,
-              help="CPU cores a submission may use (default 1).")
+              help=f"CPU cores a submission may use (default {Limits.cpus:g}).")
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")

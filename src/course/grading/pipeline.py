@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import multiprocessing
 import os
 import sys
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nbconvert.writers import FilesWriter
@@ -173,6 +174,7 @@ def autograde(
     students = students or submitted_students(config, assignment)
     workers = workers or os.cpu_count() or 1
     limits = submission_limits(config, processes, cpus)
+    config.SandboxedKernelManager.compute_threads = math.ceil(limits.cpus)
     results = {s: StudentResult(s) for s in students}
     pending: dict[str, list[Future]] = {}
     jobs_of: dict[str, list[str]] = {}
@@ -202,8 +204,9 @@ def autograde(
                             results[student])
                     bar.update()
     finally:
-        if tree is not None:
-            tree.remove()
+        if tree is not None and (left := tree.remove()):
+            tqdm.write("NOTICE: some cgroups of this run could not be removed: "
+                       + "; ".join(left), file=sys.stderr)
     bar.close()
     return [results[s] for s in students]
 
@@ -213,9 +216,8 @@ def submission_limits(config: Config, processes: int | None = None,
     """The per-submission limits: the kernel's memory limit from the config, and the rest."""
     memory = config.SandboxedKernelManager.get(
         "memory_limit", SandboxedKernelManager.class_traits()["memory_limit"].default_value)
-    defaults = Limits(memory_bytes=parse_size(memory))
-    return Limits(memory_bytes=defaults.memory_bytes,
-                  processes=processes or defaults.processes, cpus=cpus or defaults.cpus)
+    limits = Limits(memory_bytes=parse_size(memory))
+    return replace(limits, processes=processes or limits.processes, cpus=cpus or limits.cpus)
 
 
 def _group_tree(limits: Limits) -> GroupTree | None:
@@ -260,7 +262,7 @@ def _group_findings(group: ResourceGroup | None, limits: Limits) -> list[Finding
     if refused := group.refused_forks():
         findings.append(Finding(
             "process-limit", "*", f"it tried to run more than {limits.processes} processes "
-            f"at once; {refused} starts were refused"))
+            f"and threads at once; {refused} starts were refused"))
     with contextlib.suppress(OSError):  # a straggler: the tree's removal at the end retries
         group.remove()
     return findings

@@ -95,6 +95,7 @@ def sandbox_command(
     memory_bytes: int,
     file_bytes: int,
     bwrap: str = "bwrap",
+    threads: int = 1,
 ) -> list[str]:
     """The kernel command wrapped in bwrap and prlimit."""
     env_prefix = Path(sys.prefix).resolve()
@@ -126,6 +127,10 @@ def sandbox_command(
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
+        # numerical libraries start a thread per core by default: as many as the submission's
+        # CPU share, so they neither hit its task limit nor spin against its CPU quota
+        **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
+                        str(threads)),
     }
     for key, value in env.items():
         args += ["--setenv", key, value]
@@ -180,6 +185,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     startup_grace = Integer(60, help="Seconds to wait for the sandboxed kernel to start.").tag(
         config=True
     )
+    compute_threads = Integer(1, help="Threads numerical libraries (OpenMP, OpenBLAS, MKL) "
+                              "may start: the submission's CPU share.").tag(config=True)
     cgroup_join = List(Unicode(), help="cgroup.procs files of the submission's resource group "
                        "(limits.py) that the kernel joins before it starts.").tag(config=True)
 
@@ -217,6 +224,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             memory_bytes=parse_size(self.memory_limit),
             file_bytes=parse_size(self.file_size_limit),
             bwrap=self.bwrap,
+            threads=self.compute_threads,
         )
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
