@@ -24,13 +24,13 @@ import pytest
 from nbgrader.api import Gradebook
 from playwright.sync_api import Frame, Page
 from test_grading_support import ASSIGNMENT, NOTEBOOK, make_course, submit
+from test_instructor_guide import blocks, lines
 from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 from course.grading.pipeline import autograde
 
 pytestmark = pytest.mark.browser
 
-GUIDE = Path(__file__).resolve().parent.parent / "autograder" / "README.md"
 GUIDE_PORT = "--ServerApp.port=8888"
 WRITTEN = "why_date"  # ps0's manually graded written answer, 2 points
 POINTS = "1"
@@ -41,11 +41,11 @@ SAVE_TIMEOUT = 15  # s: formgrader saves through its REST API after the box lose
 
 def guide_command() -> list[str]:
     """The one command of the guide's `sh formgrader` block, as argv."""
-    found = re.findall(r"^```sh formgrader\n(.*?)^```", GUIDE.read_text(), re.S | re.M)
+    found = blocks("sh formgrader")
     assert len(found) == 1, "the guide needs exactly one ```sh formgrader block"
-    lines = [line for line in found[0].splitlines() if line.strip()]
-    assert len(lines) == 1, f"the formgrader block must hold one command: {lines}"
-    return shlex.split(lines[0])
+    commands = lines(found[0])
+    assert len(commands) == 1, f"the formgrader block must hold one command: {commands}"
+    return shlex.split(commands[0])
 
 
 def for_test_server(command: list[str], port: int, token: str) -> list[str]:

@@ -16,6 +16,8 @@ from course.grading.pipeline import ensure_tools_on_path, load_config
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 ASSIGNMENT = "ps0"
 NOTEBOOK = "questions"
+# ps0's hidden tests (tests/fixtures/grading/course/solutions/ps0): feedback must not show them
+HIDDEN_TESTS = ("count_words('') == 0", "count_words(' x  y ') == 2")
 
 # The temporary course runs the course's own nbgrader_config.py (it derives every folder
 # from its own location), with the test course's id, a short timeout and, when given,
