@@ -1,10 +1,9 @@
 """Shared fixtures: the book built once per session from a clean state, a loopback server
-for it, Chromium pages on which every non-loopback request is blocked and recorded, and
-throwaway Jupyter servers on loopback for the live-widget tests."""
+for it, and Chromium pages on which every non-loopback request is blocked and recorded (throwaway
+Jupyter servers are in throwaway_jupyter.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
 import os
@@ -12,13 +11,12 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -185,38 +183,3 @@ def serious_axe_violations(page: object) -> list[str]:
 @pytest.fixture(scope="session")
 def axe() -> object:
     return serious_axe_violations
-
-
-@dataclass
-class JupyterServer:
-    url: str
-    root: Path  # the server's root_dir (notebooks go here)
-    progress_dir: Path  # COURSE_PROGRESS_DIR of every kernel the server starts
-    log: Path
-
-
-@contextlib.contextmanager
-def run_jupyter_server(base: Path, extra_args: Sequence[str] = ()) -> Iterator[JupyterServer]:
-    """A Jupyter server (JupyterLab and Notebook 7 installed) on 127.0.0.1, no token, with its
-    config, data, runtime and progress folders under ``base``; stopped on exit."""
-    root, progress = base / "root", base / "progress"
-    for d in (root, progress):
-        d.mkdir(parents=True, exist_ok=True)
-    env = isolated_env(base, COURSE_PROGRESS_DIR=str(progress))
-    port = free_port()
-    log = base / "server.log"
-    jupyter_bin = Path(sys.executable).with_name("jupyter")
-    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               "--IdentityProvider.token=", "--ServerApp.password=",
-               f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-               *root_flag(), *extra_args]
-    url = f"http://127.0.0.1:{port}"
-    with running_server(command, cwd=root, env=env, log=log, url=url):
-        yield JupyterServer(url, root, progress, log)
-
-
-@pytest.fixture(scope="session")
-def jupyter_server() -> Callable[..., contextlib.AbstractContextManager[JupyterServer]]:
-    """``with jupyter_server(base, extra_args) as server:`` starts a throwaway server."""
-    return run_jupyter_server

@@ -15,6 +15,7 @@ from course.grading.sandbox import (
     SandboxedKernelManager,
     SandboxUnavailable,
     check_bwrap,
+    format_size,
     parse_size,
 )
 
@@ -85,6 +86,8 @@ def test_sizes_are_read_in_binary_units() -> None:
     assert parse_size("512M") == 512 * 1024**2
     with pytest.raises(ValueError, match="not a size"):
         parse_size("lots")
+    assert [format_size(parse_size(t)) for t in ("2GiB", "600MiB", "1536M", "100")] == [
+        "2 GiB", "600 MiB", "1.5 GiB", "100 B"]
 
 
 def test_unsandboxed_kernel_manager_runs_plainly(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import JupyterServer
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from throwaway_jupyter import JupyterServer, run_jupyter_server
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,9 @@ WIDGET_TIMEOUT = 60_000  # ms: kernel start, imports and widget rendering
 
 
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory, jupyter_server) -> Iterator[JupyterServer]:
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     base = tmp_path_factory.mktemp("jupyter")
-    with jupyter_server(base) as server:
+    with run_jupyter_server(base) as server:
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_code_cell(CELL))
         nb.metadata["kernelspec"] = {

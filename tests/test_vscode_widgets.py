@@ -19,7 +19,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import REPO, JupyterServer, serve_folder
+from conftest import REPO, serve_folder
+from throwaway_jupyter import JupyterServer, run_jupyter_server
 
 from course.quiz.bank import load_bank
 from course.quiz.engine import Result, attempt
@@ -54,7 +55,7 @@ def _build_harness(outdir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, jupyter_server) -> Iterator[Harness]:
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     site = tmp_path_factory.mktemp("vscode-harness")
     _build_harness(site)
     static, static_url = serve_folder(site)
@@ -63,7 +64,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory, jupyter_server) -> Iterato
     # the extension host instead; see the README).
     args = [f"--ServerApp.allow_origin={static_url}", "--ServerApp.disable_check_xsrf=True"]
     try:
-        with jupyter_server(tmp_path_factory.mktemp("jupyter-vscode"), args) as server:
+        with run_jupyter_server(tmp_path_factory.mktemp("jupyter-vscode"), args) as server:
             query = urlencode({"server": server.url, "code": CELL})
             yield Harness(f"{static_url}/index.html?{query}", server)
     finally:

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 START_TIMEOUT = 60  # s: JupyterLab with the nbgrader extensions starts slowly on 2 busy cores
@@ -84,3 +85,32 @@ def running_server(command: list[str], cwd: Path, env: dict[str, str], log: Path
         yield proc
     finally:
         stop(proc)
+
+
+@dataclass
+class JupyterServer:
+    url: str
+    root: Path  # the server's root_dir (notebooks go here)
+    progress_dir: Path  # COURSE_PROGRESS_DIR of every kernel the server starts
+    log: Path
+
+
+@contextmanager
+def run_jupyter_server(base: Path, extra_args: Sequence[str] = ()) -> Iterator[JupyterServer]:
+    """A Jupyter server (JupyterLab and Notebook 7 installed) on 127.0.0.1, no token, with its
+    config, data, runtime and progress folders under ``base``; stopped on exit."""
+    root, progress = base / "root", base / "progress"
+    for d in (root, progress):
+        d.mkdir(parents=True, exist_ok=True)
+    env = isolated_env(base, COURSE_PROGRESS_DIR=str(progress))
+    port = free_port()
+    log = base / "server.log"
+    jupyter_bin = Path(sys.executable).with_name("jupyter")
+    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               "--IdentityProvider.token=", "--ServerApp.password=",
+               f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+               *root_flag(), *extra_args]
+    url = f"http://127.0.0.1:{port}"
+    with running_server(command, cwd=root, env=env, log=log, url=url):
+        yield JupyterServer(url, root, progress, log)

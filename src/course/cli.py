@@ -167,8 +167,7 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
 
     from course.grading.outputs import feedback_config, prepare_releases
 
-    release = course.folder("release", assignment)
-    api = NbGraderAPI(config=feedback_config(course.config, release, reveal_hidden))
+    api = NbGraderAPI(config=feedback_config(course.config, reveal_hidden))
     result = api.generate_feedback(assignment)
     if not result["success"]:
         raise click.ClickException("nbgrader could not write feedback:\n" + result.get("log", ""))

@@ -14,7 +14,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
-from traitlets import Bool, Unicode
+from traitlets import Bool
 from traitlets.config import Config
 
 HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown in feedback)."
@@ -26,13 +26,10 @@ class HideHiddenTests(Preprocessor):
     cell's traceback would quote it, so its error shows a plain message instead."""
 
     enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
-    release_folder = Unicode("", help="The assignment's folder in the release directory "
-                             "(default: found from the course's settings).").tag(config=True)
 
     def _release_folder(self, resources: dict) -> Path:
-        if self.release_folder:
-            return Path(self.release_folder)
-        # run by plain nbgrader (Formgrader's feedback buttons): the course's own settings
+        """The assignment's released folder, from the course's settings (so that plain nbgrader
+        and Formgrader's buttons find it as `course feedback` does)."""
         coursedir = CourseDirectory(config=self.config)
         return (Path(coursedir.root) / coursedir.release_directory
                 / resources["nbgrader"]["assignment"])
@@ -83,13 +80,11 @@ TEMPLATE_DIRS = [
 ]
 
 
-def feedback_config(config: Config, release_folder: Path, reveal_hidden: bool) -> Config:
-    """The nbgrader config for GenerateFeedback, hiding hidden tests unless asked not to."""
-    if reveal_hidden:
-        config.GenerateFeedback.preprocessors = REVEALING_PREPROCESSORS
-    else:
-        config.HideHiddenTests.release_folder = str(release_folder)
-        config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+def feedback_config(config: Config, reveal_hidden: bool) -> Config:
+    """The nbgrader config for GenerateFeedback, hiding hidden tests unless asked not to (named
+    here too, so that `course feedback` hides them even under a config that does not)."""
+    config.GenerateFeedback.preprocessors = (REVEALING_PREPROCESSORS if reveal_hidden
+                                             else FEEDBACK_PREPROCESSORS)
     return config
 
 

@@ -34,7 +34,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
-from .sandbox import SandboxedKernelManager, check_bwrap, parse_size
+from .sandbox import SandboxedKernelManager, check_bwrap, format_size, parse_size
 
 KERNEL_MANAGER = f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
 
@@ -226,7 +226,7 @@ def _group_tree(limits: Limits) -> GroupTree | None:
     except LimitsUnavailable as why:
         # said out loud: the limits are weaker than asked, and the instructor must know
         tqdm.write(f"NOTICE: no per-submission cgroup ({why}). Each kernel process is still "
-                   f"capped at {limits.memory_bytes / 1024**3:g} GiB, but not a submission's "
+                   f"capped at {format_size(limits.memory_bytes)}, but not a submission's "
                    "processes together, their number or their CPU use.", file=sys.stderr)
         return None
 
@@ -258,7 +258,7 @@ def _group_findings(group: ResourceGroup | None, limits: Limits) -> list[Finding
     if killed := group.oom_kills():
         findings.append(Finding(
             "memory-limit", "*", f"its processes together went over "
-            f"{limits.memory_bytes / 1024**3:g} GiB; {killed} of them were stopped"))
+            f"{format_size(limits.memory_bytes)}; {killed} of them were stopped"))
     if refused := group.refused_forks():
         findings.append(Finding(
             "process-limit", "*", f"it tried to run more than {limits.processes} processes "

@@ -43,6 +43,14 @@ def parse_size(text: str | int) -> int:
     return int(float(match.group(1)) * UNITS[match.group(2)])
 
 
+def format_size(size: int) -> str:
+    """``size`` bytes as people read it, in the units :func:`parse_size` takes: ``2 GiB``."""
+    for unit in "tgmk":
+        if size >= UNITS[unit]:
+            return f"{size / UNITS[unit]:.3g} {unit.upper()}iB"
+    return f"{size} B"
+
+
 def check_bwrap(bwrap: str = "bwrap") -> str:
     """The path of a bubblewrap that can build our sandbox, or SandboxUnavailable saying why."""
     path = shutil.which(bwrap)
