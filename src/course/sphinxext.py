@@ -4,6 +4,9 @@
   paragraph with its id as a visible number and as an HTML anchor.
 - ``para``: a role that cites a paragraph, ``{para}`A7```, and links it to its reader page.
   An id that names no paragraph is a build warning, so a strict build fails on it.
+- ``quote``: a role that quotes a paragraph, ``{quote}`quoted words <B12>```, and renders the
+  words in quotation marks with a link to the paragraph. Words that are not in that paragraph
+  are a build warning (docs/accuracy.md), so a strict build fails on a misquotation.
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
   the quizzes carry their own script (see DESIGN.md, point 3).
 """
@@ -14,11 +17,14 @@ from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from docutils.parsers.rst.states import Inliner
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from course.quotations import ROLE_RE, QuotationError, check_quotation
 from course.sources import UnknownParagraphError, load_article, paragraph
 
 logger = logging.getLogger(__name__)
@@ -86,6 +92,35 @@ class ParagraphRole(XRefRole):
         return (title if has_explicit_title else found.id), label_for(found.id)
 
 
+def quote_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner,
+               options: dict | None = None, content: list[str] | None = None,
+               ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    """``{quote}`words <B12>```: the words in quotation marks, then a link to their paragraph."""
+    match = ROLE_RE.fullmatch(f"{{quote}}`{text}`")
+    if not match:
+        message = inliner.reporter.error(
+            f"a quotation is written {{quote}}`quoted words <B12>`, not {rawtext}", line=lineno
+        )
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    words, pid = match.group("words"), match.group("pid").upper()
+    try:
+        check_quotation(pid, words)
+    except (QuotationError, UnknownParagraphError) as error:
+        logger.warning("misquotation: %s", error, location=(inliner.document.settings.env.docname,
+                                                              lineno),
+                       type="course", subtype="quote")
+    node = nodes.inline(rawtext, "", classes=["article-quotation"])
+    node += nodes.Text(f"\u201c{words}\u201d (")
+    ref = addnodes.pending_xref(
+        "", refdomain="std", reftype="ref", reftarget=label_for(pid), refexplicit=True,
+        refwarn=True, classes=["paragraph-citation"],
+    )
+    ref += nodes.inline(pid, pid)
+    node += ref
+    node += nodes.Text(")")
+    return [node], []
+
+
 def _unwanted(asset: Any) -> bool:
     name = str(getattr(asset, "filename", asset))
     attributes = str(getattr(asset, "attributes", ""))
@@ -121,5 +156,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _disable_thebe, priority=900)
     app.add_directive("article-text", ArticleText)
     app.add_role("para", ParagraphRole(innernodeclass=nodes.inline, warn_dangling=True))
+    app.add_role("quote", quote_role)
     app.connect("html-page-context", _drop_unwanted_assets)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

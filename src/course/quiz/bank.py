@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from course.quotations import QuotationError, check_quotation, role_quotations
 from course.sources import UnknownParagraphError, cited_ids, paragraph
 
 QUIZZES_ENV = "COURSE_QUIZZES_DIR"
@@ -285,6 +286,7 @@ def _check_bank(bank: Bank, source: str, expected_chapter: str | None) -> list[s
                 f"{where}: field 'objective': {q.objective!r} is not one of this bank's "
                 f"objectives {sorted(objectives)}"
             )
+        problems += [f"{where}: {problem}" for problem in _misquotations(q)]
         cited = cited_ids(q.explanation)
         if not cited:
             problems.append(f"{where}: field 'explanation': cite at least one paragraph, e.g. A7")
@@ -294,6 +296,29 @@ def _check_bank(bank: Bank, source: str, expected_chapter: str | None) -> list[s
             except UnknownParagraphError as exc:
                 problems.append(f"{where}: field 'explanation': {exc}")
     return problems
+
+
+def _texts(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def _misquotations(question: BaseModel) -> list[str]:
+    """Quotations written with the {quote} role whose words are not in their paragraph."""
+    found = []
+    for text in _texts(question.model_dump()):
+        for q in role_quotations(text):
+            try:
+                check_quotation(q.pid, q.words)
+            except (QuotationError, UnknownParagraphError) as exc:
+                found.append(f"misquotation: {exc}")
+    return found
 
 
 def read_bank(path: Path) -> Bank:

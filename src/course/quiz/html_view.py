@@ -13,6 +13,7 @@ from typing import Any
 
 from course.quiz.bank import Bank, Question
 from course.quiz.engine import presented_options, shuffled
+from course.quotations import as_plain_text
 from course.sources import PARAGRAPH_ID_RE, UnknownParagraphError, paragraph
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -37,10 +38,10 @@ def _link(match: re.Match[str], base: str) -> str:
 
 
 def inline(text: str, base: str | None = "") -> str:
-    """Plain text with **bold**, *italic* and paragraph ids as links, safely escaped.
+    """Plain text with **bold**, *italic*, quotations and paragraph ids as links, escaped.
     ``base`` is the path from the page to the book/ folder ("" for a chapter page); None
     means no links (inside labels and legends, where a link would steal the click)."""
-    out = html.escape(text, quote=False)
+    out = html.escape(as_plain_text(text), quote=False)
     if base is not None:
         out = PARAGRAPH_ID_RE.sub(lambda m: _link(m, base), out)
     out = _BOLD.sub(r"<strong>\1</strong>", out)
