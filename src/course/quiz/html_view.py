@@ -1,5 +1,5 @@
 """The book's form of a quiz: self-contained HTML with the key as JSON and assets/quiz.js
-inlined, so it grades in the page without a kernel or any server (DESIGN.md, point 3).
+inlined, so it grades in the page without a kernel or any server (docs/architecture.md, decision 3).
 Element ids derive from question ids, so rebuilds give the same page."""
 
 from __future__ import annotations
