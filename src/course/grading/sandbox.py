@@ -212,7 +212,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.ip = str(self._kernel_dir / "s")
             self.connection_file = str(self._kernel_dir / "kernel.json")
             self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-            # SIGINT to the process group would kill bwrap and so the kernel (docs/sandbox.md, pitfall 1).
+            # SIGINT to the process group would kill bwrap and so the kernel
+            # (docs/sandbox.md, pitfall 1).
             self.kernel_spec.interrupt_mode = "message"
             # without JPY_PARENT_PID ipykernel prints its connection banner: keep it quiet
             kw.setdefault("stdout", subprocess.DEVNULL)
