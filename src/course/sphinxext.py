@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.states import Inliner
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.domains.std import StandardDomain
 from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -46,7 +47,7 @@ class ArticleText(SphinxDirective):
             article = load_article(self.arguments[0])
         except UnknownParagraphError as error:
             raise self.error(str(error)) from error
-        std = self.env.get_domain("std")
+        std = cast(StandardDomain, self.env.get_domain("std"))
         out: list[nodes.Node] = []
         for index, section in enumerate(article.sections, start=1):
             section_id = f"{article.slug}-section-{index}"
