@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     import ipywidgets
 
 Text = Annotated[str, Field(min_length=1)]
+# The id of a claim in course/data/claims.yaml whose verdict this question, option or pair
+# states; checked on load against the file (docs/accuracy.md). Kept out of model_dump so that
+# renderers do not ship it to the page.
+ClaimRef = Annotated[str | None, Field(default=None, min_length=1, exclude=True)]
 # The widgets of one question, and a function that reads the student's answer from them.
 Controls = tuple[list["ipywidgets.Widget"], Callable[[], Any]]
 
@@ -50,6 +54,7 @@ class QuestionType(Model):
     difficulty: Literal[1, 2, 3]
     prompt: Text
     explanation: Text
+    claim: ClaimRef = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from course.quiz import markup
 from course.quiz.scoring import Result, no_answer, result, shuffled
-from course.quiz.types.base import Controls, Model, QuestionType, Text, unique
+from course.quiz.types.base import ClaimRef, Controls, Model, QuestionType, Text, unique
 
 
 class Option(Model):
@@ -16,6 +16,7 @@ class Option(Model):
     text: Text
     correct: bool = False
     feedback: Text
+    claim: ClaimRef = None
 
 
 class _Choice(QuestionType):

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from course.quiz import markup
 from course.quiz.scoring import Result, mark, result, say
-from course.quiz.types.base import Controls, Model, QuestionType, Text, unique
+from course.quiz.types.base import ClaimRef, Controls, Model, QuestionType, Text, unique
 
 
 class Pair(Model):
@@ -16,6 +16,7 @@ class Pair(Model):
     prompt: Text
     answer: Text
     feedback: Text
+    claim: ClaimRef = None
 
 
 class Matching(QuestionType):
