@@ -32,7 +32,6 @@ from nbgrader.coursedir import CourseDirectory
 from course.assignments import (
     CONFIG_NAME,
     REPO_ROOT,
-    ensure_nbgrader_tools_on_path,
     generate_student_versions,
     list_assignments,
     load_config,
@@ -116,8 +115,7 @@ def _submit(root: Path, student: str, assignment: str, files: list[tuple[Path, s
 
 def _autograde(root: str) -> str | None:
     """Autograde every submission of the course at ``root`` (runs in a worker process)."""
-    ensure_nbgrader_tools_on_path()
-    config = load_config(Path(root))
+    config = load_config(Path(root))  # also puts nbgrader's alembic on PATH
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = "*"
     coursedir.student_id = "*"

@@ -157,6 +157,32 @@ def test_validate_catches_what_autograde_would(graded: Path) -> None:
     assert empty.exit_code == 1 and "the file is empty" in empty.output
 
 
+def test_validate_finds_the_release_by_the_notebooks_name(graded: Path, tmp_path: Path) -> None:
+    """In the layout `course import` takes, <student>/<notebook>.ipynb, the folder above the
+    notebook is a student, not an assignment: the release is found by the notebook's name."""
+    runner = CliRunner()
+    student = graded / "autograder" / "submitted" / "1001" / "ps0" / "questions.ipynb"
+    by_student = tmp_path / "doe" / "questions.ipynb"
+    by_student.parent.mkdir()
+    by_student.write_bytes(student.read_bytes())
+    ok = runner.invoke(main, ["--root", str(graded), "validate", str(by_student)])
+    assert ok.exit_code == 0
+    assert f"compared with the released version {graded / 'exercises/ps0/questions.ipynb'}" in (
+        ok.output)
+    deleted = tmp_path / "roe" / "questions.ipynb"
+    deleted.parent.mkdir()
+    deleted.write_bytes((FIXTURES / "hostile/deleted-test-cell.ipynb").read_bytes())
+    caught = runner.invoke(main, ["--root", str(graded), "validate", str(deleted)])
+    assert caught.exit_code == 1 and "deleted-cell" in caught.output
+    # nothing to compare with: said plainly, not "OK" alone
+    alone = tmp_path / "notes.ipynb"
+    alone.write_bytes(student.read_bytes())
+    result = runner.invoke(main, ["--root", str(graded), "validate", str(alone)])
+    assert result.exit_code == 0
+    assert "NOT compared with a released version: no released notebook called notes.ipynb" in (
+        result.output)
+
+
 def test_user_mistakes_get_messages_not_tracebacks(graded: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--root", str(tmp_path), "autograde", "ps0"])
     assert result.exit_code == 2 and "nbgrader_config.py" in result.output

@@ -7,7 +7,8 @@ from pathlib import Path
 from nbgrader.apps import NbGraderAPI
 from test_grading_support import cell_scores, make_course, submit
 
-from course.grading.pipeline import autograde, load_config
+from course.grading.pipeline import autograde
+from course.settings import load_config
 
 HONEST = {
     "ann": "honest/full-marks",
@@ -24,7 +25,7 @@ def test_parallel_equals_serial_nbgrader(tmp_path: Path) -> None:
         submit(theirs, student, scenario)
 
     results = autograde(ours, "ps0", workers=2, progress=False)
-    api = NbGraderAPI(config=load_config(theirs, sandbox=False))
+    api = NbGraderAPI(config=load_config(theirs, grading=True, sandbox=False))
     for student in HONEST:
         assert api.autograde("ps0", student)["success"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
-from course.grading.pipeline import ensure_tools_on_path, load_config
+from course.settings import ensure_tools_on_path, load_config
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 ASSIGNMENT = "ps0"
@@ -37,7 +37,7 @@ def make_course(root: Path, db_url: str = "") -> Path:
     db_line = f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else ""
     config = REPO_CONFIG.read_text(encoding="utf-8") + TEST_OVERRIDES + db_line
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
-    api = NbGraderAPI(config=load_config(root, sandbox=False))
+    api = NbGraderAPI(config=load_config(root, grading=True, sandbox=False))
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("log")
     return root

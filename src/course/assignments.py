@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,47 +24,19 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-CONFIG_NAME = "nbgrader_config.py"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# the course's settings; tests and scripts still import these names from here
+from course.settings import CONFIG_NAME, REPO_ROOT, folder, load_config
 
+__all__ = ["CONFIG_NAME", "REPO_ROOT", "AssignmentError", "generate_student_versions",
+           "list_assignments", "load_config", "source_folder"]
 
 class AssignmentError(Exception):
     """A user mistake: an unknown assignment, a missing course root, a failed generation."""
 
 
-def ensure_nbgrader_tools_on_path() -> None:
-    """Put this Python's script folder on PATH when ``alembic`` is not found there.
-
-    nbgrader runs the ``alembic`` command to stamp a new gradebook. Started as
-    ``.venv/bin/python`` without an activated environment, that command is not on PATH and
-    creating a gradebook fails with FileNotFoundError.
-    """
-    scripts = str(Path(sys.executable).parent)
-    if shutil.which("alembic") is None and (Path(scripts) / "alembic").exists():
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
-def load_config(course_root: Path, db_url: str | None = None) -> Config:
-    """The nbgrader settings of the course at ``course_root``, rooted there.
-
-    ``db_url`` replaces the gradebook location (a test passes a temporary SQLite file).
-    """
-    course_root = Path(course_root).resolve()
-    config = Config()
-    config_file = course_root / CONFIG_NAME
-    if config_file.is_file():
-        config.merge(PyFileConfigLoader(CONFIG_NAME, path=str(course_root)).load_config())
-    config.CourseDirectory.root = str(course_root)
-    if db_url is not None:
-        config.CourseDirectory.db_url = db_url
-    return config
-
-
 def source_folder(course_root: Path, config: Config | None = None) -> Path:
-    config = config if config is not None else load_config(course_root)
-    return Path(course_root) / config.CourseDirectory.get("source_directory", "source")
+    return folder(config if config is not None else load_config(course_root), "source")
 
 
 def list_assignments(course_root: Path = REPO_ROOT) -> list[str]:
@@ -91,7 +61,7 @@ def generate_student_versions(
     ``nbgrader generate_assignment`` does (autograding needs that record).
     """
     course_root = Path(course_root).resolve()
-    config = load_config(course_root, db_url)
+    config = load_config(course_root, db_url=db_url)
     available = list_assignments(course_root)
     wanted = list(assignments) if assignments is not None else available
     unknown = sorted(set(wanted) - set(available))
@@ -105,7 +75,6 @@ def generate_student_versions(
     config.BaseConverter.force = True  # replace the old release folder whole
     config.GenerateAssignment.permissions = 644
 
-    ensure_nbgrader_tools_on_path()
     coursedir = CourseDirectory(config=config)
     release_root = Path(coursedir.root) / coursedir.release_directory
     log = logging.getLogger("course.assignments")

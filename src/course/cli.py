@@ -12,23 +12,15 @@ import click
 from course.grading.integrity import check_submission
 from course.grading.limits import Limits
 from course.grading.sandbox import SandboxUnavailable, parse_size
-
-
-def _find_root(start: Path) -> Path | None:
-    for folder in [start, *start.parents]:
-        if (folder / "nbgrader_config.py").exists():
-            return folder
-    return None
+from course.settings import CONFIG_NAME, find_root, folder, load_config
 
 
 class Course:
     def __init__(self, root: Path) -> None:
         from nbgrader.coursedir import CourseDirectory
 
-        from course.grading.pipeline import load_config
-
         self.root = root
-        self.config = load_config(root, sandbox=False)
+        self.config = load_config(root)
         self.coursedir = CourseDirectory(config=self.config)
 
     def output_folder(self, folder: Path) -> Path:
@@ -58,9 +50,9 @@ def main(ctx: click.Context, root: Path | None) -> None:
     if ctx.invoked_subcommand == "validate":
         ctx.obj = root
         return
-    found = root.resolve() if root else _find_root(Path.cwd().resolve())
-    if found is None or not (found / "nbgrader_config.py").exists():
-        raise click.UsageError("no nbgrader_config.py here or above: run from the course root "
+    found = root.resolve() if root else find_root()
+    if found is None or not (found / CONFIG_NAME).exists():
+        raise click.UsageError(f"no {CONFIG_NAME} here or above: run from the course root "
                                "or pass --root")
     ctx.obj = Course(found)
 
@@ -215,28 +207,51 @@ def report(course: Course, assignment: str, out_dir: Path) -> None:
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--released", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The notebook as released (default: found in exercises/ if at hand).")
+              help="The notebook as released (default: the released notebook of the same name).")
 @click.pass_obj
 def validate(root: Path | None, notebook: Path, released: Path | None) -> None:
     """Check a notebook before you submit it: readable, and every graded or test cell still
     there and unchanged."""
+    why_not = ""
     if released is None:
-        course_root = root or _find_root(notebook.resolve().parent)
-        if course_root is not None:
-            candidate = course_root / "exercises" / notebook.parent.name / notebook.name
-            released = candidate if candidate.exists() else None
+        released, why_not = _released_version(root or find_root(notebook.resolve().parent),
+                                              notebook)
     try:
         findings = check_submission(notebook, released)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     if not findings:
-        checked = f"against {released}" if released else "against its own checksums"
-        click.echo(f"{notebook}: OK ({checked})")
+        if released:
+            click.echo(f"{notebook}: OK (compared with the released version {released})")
+        else:
+            click.echo(f"{notebook}: OK against its own checksums only. It was NOT compared with "
+                       f"a released version: {why_not}. Pass --released to compare.")
         return
     for finding in findings:
         click.echo(f"{notebook}: {finding.kind}: {finding.detail}"
                    + (f" (cell {finding.cell})" if finding.cell else ""))
     sys.exit(1)
+
+
+def _released_version(course_root: Path | None, notebook: Path) -> tuple[Path | None, str]:
+    """The released notebook of the same name, and why none was found if so.
+
+    Looked up by the notebook's name in every assignment of the release folder, so both
+    layouts work: ``<assignment>/<notebook>.ipynb`` and ``<student>/<notebook>.ipynb``.
+    """
+    if course_root is None:
+        return None, f"no {CONFIG_NAME} above the notebook, so no release folder is known"
+    release = folder(load_config(course_root), "release")
+    found = sorted(release.glob(f"*/{notebook.name}"))
+    by_assignment = [p for p in found if p.parent.name == notebook.parent.name]
+    if len(by_assignment) == 1:
+        return by_assignment[0], ""
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, f"no released notebook called {notebook.name} in {release}"
+    return None, (f"{len(found)} assignments release a notebook called {notebook.name} "
+                  f"({', '.join(p.parent.name for p in found)})")
 
 
 if __name__ == "__main__":

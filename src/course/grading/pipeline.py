@@ -30,14 +30,13 @@ from nbgrader.utils import setenv
 from tqdm import tqdm
 from traitlets import Set
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
+
+from course.settings import load_config
 
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
-from .sandbox import SandboxedKernelManager, check_bwrap, format_size, parse_size
-
-KERNEL_MANAGER = f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
+from .sandbox import SandboxedKernelManager, format_size, parse_size
 
 
 @dataclass
@@ -50,40 +49,6 @@ class StudentResult:
     @property
     def verdict(self) -> str:
         return "ok" if not self.findings else "; ".join(sorted({f.kind for f in self.findings}))
-
-
-def ensure_tools_on_path() -> None:
-    """nbgrader runs the `alembic` executable of its environment: make it findable."""
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-
-
-def load_config(
-    course_root: Path,
-    timeout: int | None = None,
-    memory: str | None = None,
-    sandbox: bool = True,
-) -> Config:
-    """The course's nbgrader_config.py, with the sandboxed kernel and the given limits."""
-    ensure_tools_on_path()
-    config_file = Path(course_root) / "nbgrader_config.py"
-    if not config_file.exists():
-        raise FileNotFoundError(f"no nbgrader_config.py in {course_root}: is it the course root?")
-    config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
-    config.CourseDirectory.root = str(Path(course_root).resolve())
-    # also without the sandbox: the manager is what puts a kernel in its submission's cgroup
-    config.Execute.kernel_manager_class = KERNEL_MANAGER
-    if sandbox:
-        check_bwrap()  # fails loudly, with the reason and the --no-sandbox way out
-        config.SandboxedKernelManager.course_root = str(Path(course_root).resolve())
-    else:
-        config.SandboxedKernelManager.sandbox = False
-    if timeout is not None:
-        config.Execute.timeout = timeout
-    if memory is not None:
-        config.SandboxedKernelManager.memory_limit = memory
-    return config
 
 
 class _Sanitize(Autograde):
@@ -171,7 +136,8 @@ def autograde(
     ``memory`` caps each kernel process and, where cgroups can be made (limits.py), all the
     processes of one submission together; ``processes`` and ``cpus`` cap a submission's
     process count and CPU cores there."""
-    config = load_config(course_root, timeout=timeout, memory=memory, sandbox=sandbox)
+    config = load_config(course_root, grading=True, sandbox=sandbox, timeout=timeout,
+                         memory=memory)
     coursedir = CourseDirectory(config=config)
     root = Path(coursedir.root)
     students = students or submitted_students(config, assignment)
