@@ -156,3 +156,30 @@ def test_practice_mastery_updates_and_resets_in_two_steps(
     assert store.attempts() and panel.reset_button.description == "Click again to confirm"
     panel.reset_button.click()
     assert store.attempts() == [] and "<td>0 of 4</td><td>0%</td>" in panel.table.value
+
+
+def test_quotations_show_as_quotations_in_every_widget_and_in_the_book(quiz) -> None:
+    """A {quote} in an option or a matching line reads “words” (B12), never as markup."""
+    import json
+    import re
+
+    import ipywidgets as w
+
+    def texts(widget: object) -> list[str]:
+        found = [str(getattr(widget, "description", ""))]
+        found += [str(label) for label, _ in getattr(widget, "options", []) or []
+                  if isinstance(label, str)]
+        found += [str(getattr(widget, "value", "")) for _ in [0] if isinstance(widget, w.HTML)]
+        for child in getattr(widget, "children", []):
+            found += texts(child)
+        return found
+
+    shown = "\n".join(texts(quiz))
+    assert "{quote}" not in shown
+    assert "\u201cIn conclusion\u201d (B17)" in shown
+    assert "\u201cthe Six Party Talks\u201d (B5)" in shown
+    page = quiz._repr_mimebundle_()["text/html"]
+    key = json.loads(re.search(r'class="cq-key">(.*?)</script>', page, re.S).group(1))
+    assert "{quote}" not in page.split('class="cq-key">')[0]  # the form
+    prompts = [p["prompt"] for q in key if q["type"] == "matching" for p in q["pairs"]]
+    assert "Names \u201cthe Six Party Talks\u201d (B5)" in prompts

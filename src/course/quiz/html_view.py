@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from course.quiz.bank import Bank, Question
-from course.quiz.markup import attr, inline
+from course.quiz.markup import attr, inline, plain
 from course.quiz.scoring import say, strings
 from course.quiz.types import REGISTRY
 
@@ -55,7 +55,7 @@ def _rich(value: Any, base: str, key: str = "") -> Any:
     if isinstance(value, str) and key.startswith("feedback"):  # shown to the learner
         return inline(value, base)
     if isinstance(value, str) and key == "prompt":  # matching pairs' prompts are shown as text
-        return html.escape(value)
+        return html.escape(plain(value))
     return value
 
 

@@ -36,6 +36,11 @@ def inline(text: str, base: str | None = "") -> str:
     return _ITALIC.sub(r"<em>\1</em>", out)
 
 
+def plain(text: str) -> str:
+    """Bank text for places that show no HTML (widget labels): quotations written out."""
+    return as_plain_text(text)
+
+
 def attr(text: str) -> str:
     return html.escape(text, quote=True)
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from course.quiz import markup
+from course.quiz.markup import plain
 from course.quiz.scoring import Result, no_answer, result, shuffled
 from course.quiz.types.base import ClaimRef, Controls, Model, QuestionType, Text, unique
 
@@ -55,7 +56,7 @@ class SingleChoice(_Choice):
 
         from course.quiz.types.widgets import WIDE, layout
 
-        radio = w.RadioButtons(options=[(o.text, o.id) for o in self.presented_options()],
+        radio = w.RadioButtons(options=[(plain(o.text), o.id) for o in self.presented_options()],
                                value=None, description="Answer:", style=WIDE, layout=layout())
         return [radio], lambda: radio.value
 
@@ -93,5 +94,6 @@ class MultipleSelect(_Choice):
         from course.quiz.types.widgets import layout
 
         shown = self.presented_options()
-        boxes = [w.Checkbox(description=o.text, indent=False, layout=layout()) for o in shown]
+        boxes = [w.Checkbox(description=plain(o.text), indent=False, layout=layout())
+                 for o in shown]
         return boxes, lambda: [o.id for o, b in zip(shown, boxes, strict=True) if b.value]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from course.quiz.markup import plain
+
 WIDE = {"description_width": "initial"}
 
 
@@ -12,5 +14,5 @@ def layout() -> w.Layout:
 
 
 def dropdown(description: str, options: list[tuple[str, object]]) -> w.Dropdown:
-    return w.Dropdown(options=options, value=None, description=description, style=WIDE,
+    return w.Dropdown(options=options, value=None, description=plain(description), style=WIDE,
                       layout=layout())  # fmt: skip
