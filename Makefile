@@ -66,7 +66,7 @@ serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)
 
 lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject.toml
 	@test -x $(BIN)/uv || scripts/setup-venv.sh --uv-only $(VENV)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --no-header --output-file requirements.lock
 	@echo "requirements.lock regenerated; run make setup to install it."
 

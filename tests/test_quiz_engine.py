@@ -92,8 +92,7 @@ def test_choice_options_are_shown_in_a_seeded_order_that_hides_the_answer() -> N
     from course.quiz.engine import presented_options
 
     banks = load_all_banks()
-    questions = [q for b in (banks.values() if isinstance(banks, dict) else banks)
-                 for q in b.questions if q.type == "single_choice"]
+    questions = [q for b in banks for q in b.questions if q.type == "single_choice"]
     positions = Counter()
     for q in questions:
         shown = presented_options(q)

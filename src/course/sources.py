@@ -16,8 +16,9 @@ from importlib import resources
 from typing import Literal
 
 LETTERS: tuple[str, ...] = ("A", "B")
-PARAGRAPH_ID_RE = re.compile(r"\b([AB])([1-9][0-9]?)\b")
-_ID_RE = re.compile(r"^([AB])([1-9][0-9]*)$")
+_LETTER = f"[{''.join(LETTERS)}]"
+PARAGRAPH_ID_RE = re.compile(rf"\b({_LETTER})([1-9][0-9]?)\b")
+_ID_RE = re.compile(rf"^({_LETTER})([1-9][0-9]*)$")
 # A heading is a short line without sentence-final punctuation: measured on both articles,
 # every heading has at most 9 words and every paragraph ends with "." or a closing quote.
 _MAX_HEADING_WORDS = 12
@@ -48,6 +49,10 @@ class Paragraph:
         """The HTML id of the paragraph on its reader page."""
         return self.id
 
+    def href(self, base: str = "") -> str:
+        """The paragraph's address on its reader page, from ``base`` (the path to book/)."""
+        return f"{base}articles/{slug(self.article)}.html#{self.anchor}"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -73,7 +78,7 @@ class Article:
 
     @property
     def slug(self) -> str:
-        return f"article-{self.letter.lower()}"
+        return slug(self.letter)
 
     @property
     def reader_page(self) -> str:
@@ -95,6 +100,11 @@ class Article:
 
     def word_count(self) -> int:
         return len(re.findall(r"[\w\u2019'-]+", self.body_text()))
+
+
+def slug(letter: str) -> str:
+    """The file name of an article's reader page, without suffix: ``article-a``."""
+    return f"article-{letter.lower()}"
 
 
 def _is_heading(line: str) -> bool:

@@ -8,7 +8,7 @@
   words in quotation marks with a link to the paragraph. Words that are not in that paragraph
   are a build warning (docs/accuracy.md), so a strict build fails on a misquotation.
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
-  the quizzes carry their own script (see DESIGN.md, point 3).
+  the quizzes carry their own script (see docs/architecture.md, decision 3).
 """
 
 from __future__ import annotations

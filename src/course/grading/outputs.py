@@ -17,6 +17,8 @@ from nbgrader.plugins.export import CsvExportPlugin
 from traitlets import Bool
 from traitlets.config import Config
 
+from course.grading.importer import NBGRADER_TIME
+
 HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown in feedback)."
 
 
@@ -95,7 +97,6 @@ TIMESTAMP = "timestamp.txt"
 # Our own secret for submissions that did not come through the exchange (LMS imports), kept in
 # the submission's folder so that every release of its feedback replaces the same file.
 KEPT_SECRET = "feedback_secret.txt"
-NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
 def prepare_release(feedback: Path, submitted: Path) -> bool:

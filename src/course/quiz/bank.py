@@ -205,6 +205,10 @@ class Bank(_Model):
     objectives: list[Objective] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
 
+    def question_ids(self, objective_id: str) -> list[str]:
+        """The ids of the questions that assess one objective, in the bank's order."""
+        return [q.id for q in self.questions if q.objective == objective_id]
+
     def question(self, question_id: str) -> Question:
         for q in self.questions:
             if q.id == question_id:

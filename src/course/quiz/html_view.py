@@ -1,5 +1,5 @@
 """The book's form of a quiz: self-contained HTML with the key as JSON and assets/quiz.js
-inlined, so it grades in the page without a kernel or any server (DESIGN.md, point 3).
+inlined, so it grades in the page without a kernel or any server (docs/architecture.md, decision 3).
 Element ids derive from question ids, so rebuilds give the same page."""
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ def asset(name: str) -> str:
 def _link(match: re.Match[str], base: str) -> str:
     pid = match.group(0)
     try:
-        paragraph(pid)
+        page = paragraph(pid).href(base)
     except UnknownParagraphError:
         return pid
-    page = f"{base}articles/article-{pid[0].lower()}.html#{pid}"
     return f'<a href="{page}" title="Paragraph {pid} of article {pid[0]}">{pid}</a>'
 
 
@@ -52,7 +51,7 @@ def _attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _choice(q: Question, kind: str, value: str, label: str, base: str) -> str:
+def _choice(q: Question, kind: str, value: str, label: str) -> str:
     ident = f"cq-{q.id}-{value}"
     return (
         f'<div class="cq-choice"><input type="{kind}" name="cq-{_attr(q.id)}" '
@@ -61,7 +60,7 @@ def _choice(q: Question, kind: str, value: str, label: str, base: str) -> str:
     )
 
 
-def _select(ident: str, label: str, data: str, options: list[tuple[str, str]], base: str) -> str:
+def _select(ident: str, label: str, data: str, options: list[tuple[str, str]]) -> str:
     opts = "".join(f'<option value="{_attr(v)}">{html.escape(t)}</option>' for v, t in options)
     return (
         f'<div class="cq-row"><label for="{_attr(ident)}">{inline(label, None)}</label>'
@@ -72,9 +71,9 @@ def _select(ident: str, label: str, data: str, options: list[tuple[str, str]], b
 def _controls(q: Question, base: str) -> str:
     if q.type in ("single_choice", "multiple_select"):
         kind = "radio" if q.type == "single_choice" else "checkbox"
-        return "".join(_choice(q, kind, o.id, o.text, base) for o in presented_options(q))
+        return "".join(_choice(q, kind, o.id, o.text) for o in presented_options(q))
     if q.type == "true_false":
-        return "".join(_choice(q, "radio", v, v.title(), base) for v in ("true", "false"))
+        return "".join(_choice(q, "radio", v, v.title()) for v in ("true", "false"))
     if q.type in ("numeric", "short_text"):
         ident = f"cq-{q.id}-answer"
         unit = f" ({q.unit})" if q.type == "numeric" and q.unit else ""
@@ -88,12 +87,12 @@ def _controls(q: Question, base: str) -> str:
         positions = [("", "Choose a position")] + [(str(k), f"position {k} of {n}") for k in
                                                    range(1, n + 1)]  # fmt: skip
         return "".join(
-            _select(f"cq-{q.id}-{i.id}", i.text, f'data-item="{_attr(i.id)}"', positions, base)
+            _select(f"cq-{q.id}-{i.id}", i.text, f'data-item="{_attr(i.id)}"', positions)
             for i in shuffled(q.items, q.id)
         )
     choices = [("", "Choose")] + [(c, c) for c in q.choices]
     return "".join(
-        _select(f"cq-{q.id}-{p.id}", p.prompt, f'data-pair="{_attr(p.id)}"', choices, base)
+        _select(f"cq-{q.id}-{p.id}", p.prompt, f'data-pair="{_attr(p.id)}"', choices)
         for p in q.pairs
     )
 
