@@ -70,8 +70,9 @@ lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject
 	  --generate-hashes --no-header --output-file requirements.lock
 	@echo "requirements.lock regenerated; run make setup to install it."
 
-lint: $(STAMP) ## ruff check
+lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
 	$(BIN)/python benchmarks/bench_build.py

@@ -120,7 +120,7 @@ def parse_article(letter: str, text: str) -> Article:
     (_, title), body, (footer_line, footer) = lines[0], lines[1:-1], lines[-1]
 
     sections: list[Section] = []
-    heading, current = title, []
+    heading, current = title, list[Paragraph]()
     number = 0
     byline_line = body[-1][0]
     for n, line in body:

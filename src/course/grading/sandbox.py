@@ -214,7 +214,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
             # SIGINT to the process group would kill bwrap and so the kernel
             # (docs/sandbox.md, pitfall 1).
-            self.kernel_spec.interrupt_mode = "message"
+            spec = self.kernel_spec
+            assert spec is not None, "jupyter_client found no kernel spec to start"
+            spec.interrupt_mode = "message"
             # without JPY_PARENT_PID ipykernel prints its connection banner: keep it quiet
             kw.setdefault("stdout", subprocess.DEVNULL)
         return await super()._async_pre_start_kernel(**kw)
