@@ -74,9 +74,10 @@ lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
+bench: $(STAMP) ## run the benchmarks (build times, autograding speed, course --help)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python benchmarks/bench_cli.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build

@@ -193,3 +193,21 @@ def test_user_mistakes_get_messages_not_tracebacks(graded: Path, tmp_path: Path)
     submit(graded, "extra", "honest/full-marks")
     result = run(graded, "import", "ps0", str(FIXTURES / "honest/full-marks.ipynb"))
     assert result.exit_code == 1 and "neither a folder nor a zip" in result.output
+
+
+def test_generate_lists_what_it_wrote_without_alarming_words(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    result = run(root, "generate", "ps0")
+    assert result.exit_code == 0, result.output
+    assert "exercises/ps0/questions.ipynb" in result.output
+    assert "wrote 1 files" in result.output
+    assert "Removing existing assignment" not in result.output
+
+
+def test_every_python_m_entry_point_is_the_course_command() -> None:
+    for module, verb in (("course.assignments", "generate"), ("course.quiz", "quiz")):
+        shown = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                               text=True, check=True).stdout
+        direct = CliRunner().invoke(main, [verb, "--help"]).output
+        # the same help, but for the usage line (and where the terminal wraps it)
+        assert shown.split("\n", 1)[1].split() == direct.split("\n", 1)[1].split()

@@ -14,10 +14,9 @@ so a test can regenerate into a temporary folder without touching the real grade
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from nbgrader.converters import GenerateAssignment
@@ -33,6 +32,12 @@ __all__ = ["CONFIG_NAME", "REPO_ROOT", "AssignmentError", "generate_student_vers
 
 class AssignmentError(Exception):
     """A user mistake: an unknown assignment, a missing course root, a failed generation."""
+
+
+def _routine_replacement(record: logging.LogRecord) -> bool:
+    # Regenerating replaces the old student version on purpose; nbgrader's warning about it
+    # ("Removing existing assignment") would sound like something went wrong.
+    return not record.getMessage().startswith("Removing existing assignment")
 
 
 def source_folder(course_root: Path, config: Config | None = None) -> Path:
@@ -78,6 +83,7 @@ def generate_student_versions(
     coursedir = CourseDirectory(config=config)
     release_root = Path(coursedir.root) / coursedir.release_directory
     log = logging.getLogger("course.assignments")
+    log.addFilter(_routine_replacement)
     written: list[Path] = []
     for assignment in wanted:
         coursedir.assignment_id = assignment
@@ -93,24 +99,7 @@ def generate_student_versions(
     return sorted(written)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.assignments",
-        description="Generate the student versions (exercises/) from the sources (solutions/).",
-    )
-    parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="course root")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        written = generate_student_versions(args.root, args.assignments or None)
-    except AssignmentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(path.relative_to(Path(args.root).resolve()))
-    return 0
+if __name__ == "__main__":  # the same as `course generate [ASSIGNMENTS]`
+    from course.cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    main(["generate", *sys.argv[1:]], prog_name="python -m course.assignments")

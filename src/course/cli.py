@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from course.grading.integrity import check_submission
-from course.grading.limits import Limits
-from course.grading.sandbox import SandboxUnavailable, parse_size
+from course.grading.limits import Limits  # light: the defaults shown in --help
 from course.settings import CONFIG_NAME, find_root, folder, load_config
 
 
@@ -47,7 +45,7 @@ pass_course = click.make_pass_decorator(Course)
 def main(ctx: click.Context, root: Path | None) -> None:
     """Grade the course's nbgrader assignments: generate, import, autograde, feedback, export,
     report; and `validate` for students."""
-    if ctx.invoked_subcommand == "validate":
+    if ctx.invoked_subcommand in ("validate", "quiz"):  # no course needed
         ctx.obj = root
         return
     found = root.resolve() if root else find_root()
@@ -61,14 +59,16 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @click.argument("assignments", nargs=-1)
 @pass_course
 def generate(course: Course, assignments: tuple[str, ...]) -> None:
-    """Generate the student versions (exercises/) from solutions/."""
+    """Generate the student versions (exercises/) from solutions/, replacing the old ones."""
     from course.assignments import AssignmentError, generate_student_versions
 
     try:
         written = generate_student_versions(course.root, list(assignments) or None)
     except AssignmentError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"wrote {len(written)} files")
+    for path in written:
+        click.echo(path.relative_to(course.root))
+    click.echo(f"wrote {len(written)} files; commit them with their sources")
 
 
 @main.command("import")
@@ -121,6 +121,7 @@ def autograde(course: Course, assignment: str, workers: int | None, timeout: int
               students: tuple[str, ...], no_sandbox: bool) -> None:
     """Autograde every submission of ASSIGNMENT in parallel, in sandboxed kernels."""
     from course.grading.pipeline import autograde as run
+    from course.grading.sandbox import SandboxUnavailable, parse_size
 
     if memory is not None:
         try:
@@ -212,6 +213,8 @@ def report(course: Course, assignment: str, out_dir: Path) -> None:
 def validate(root: Path | None, notebook: Path, released: Path | None) -> None:
     """Check a notebook before you submit it: readable, and every graded or test cell still
     there and unchanged."""
+    from course.grading.integrity import check_submission
+
     why_not = ""
     if released is None:
         released, why_not = _released_version(root or find_root(notebook.resolve().parent),
@@ -231,6 +234,28 @@ def validate(root: Path | None, notebook: Path, released: Path | None) -> None:
         click.echo(f"{notebook}: {finding.kind}: {finding.detail}"
                    + (f" (cell {finding.cell})" if finding.cell else ""))
     sys.exit(1)
+
+
+@main.group()
+def quiz() -> None:
+    """The question banks (book/quizzes/): check them."""
+
+
+@quiz.command("check")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def quiz_check(folder: Path | None) -> None:
+    """Report every problem of every bank in FOLDER (default: book/quizzes), one per line."""
+    from course.quiz.bank import BankError, bank_files, load_all_banks
+
+    try:
+        banks = load_all_banks(folder)
+    except BankError as error:
+        click.echo(str(error), err=True)
+        click.echo(f"{len(error.problems)} problem(s) found", err=True)
+        sys.exit(1)
+    n = sum(len(b.questions) for b in banks)
+    click.echo(f"{len(banks)} bank(s), {n} question(s): all valid "
+               f"({len(bank_files(folder))} file(s))")
 
 
 def _released_version(course_root: Path | None, notebook: Path) -> tuple[Path | None, str]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
+if TYPE_CHECKING:  # traitlets is imported when settings are read, not by `course --help`
+    from traitlets.config import Config
 
 CONFIG_NAME = "nbgrader_config.py"
 # The repository this package was installed from (an editable install: src/course/ -> root).
@@ -65,6 +65,8 @@ def load_config(
     kernels start through the course's kernel manager, in the bubblewrap sandbox unless
     ``sandbox`` is False, with the given cell ``timeout`` and ``memory`` limit.
     """
+    from traitlets.config.loader import PyFileConfigLoader
+
     ensure_tools_on_path()
     course_root = Path(course_root).resolve()
     if not (course_root / CONFIG_NAME).is_file():
