@@ -15,7 +15,7 @@ from course.assignments import (
 )
 
 EXERCISES = REPO_ROOT / "exercises"
-REGENERATE = ".venv/bin/python -m course.assignments"
+REGENERATE = ".venv/bin/course generate"
 
 
 def _files(folder: Path) -> dict[str, bytes]:
