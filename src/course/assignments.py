@@ -4,8 +4,8 @@ This is the one place that drives nbgrader's "generate assignment" step. The ins
 command and the tests call it in-process through nbgrader's Python API (starting the
 ``nbgrader`` command costs seconds each time):
 
-    .venv/bin/python -m course.assignments          # regenerate exercises/ from solutions/
-    .venv/bin/python -m course.assignments ps2      # only ps2
+    .venv/bin/course generate          # regenerate exercises/ from solutions/
+    .venv/bin/course generate ps2      # only ps2
 
 Settings come from the course root's ``nbgrader_config.py`` (source folder ``solutions``,
 release folder ``exercises``); the arguments here override where output and gradebook go,
