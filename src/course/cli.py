@@ -156,18 +156,14 @@ def autograde(course: Course, assignment: str, workers: int | None, timeout: int
 @pass_course
 def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
     """Write an HTML feedback file per student (autograder/feedback/)."""
-    from nbgrader.apps import NbGraderAPI
+    from course.grading.outputs import FeedbackError, write_feedback
 
-    from course.grading.outputs import feedback_config, prepare_releases
-
-    api = NbGraderAPI(config=feedback_config(course.config, reveal_hidden))
-    result = api.generate_feedback(assignment)
-    if not result["success"]:
-        raise click.ClickException("nbgrader could not write feedback:\n" + result.get("log", ""))
-    files = sorted(course.folder("feedback").glob(f"*/{assignment}/*.html"))
-    click.echo(f"wrote {len(files)} feedback files under {course.folder('feedback')}")
-    fetchable, others = prepare_releases(course.folder("feedback"), course.folder("submitted"),
-                                         assignment)
+    try:
+        written = write_feedback(course.config, assignment, reveal_hidden)
+    except FeedbackError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {len(written.files)} feedback files under {course.folder('feedback')}")
+    fetchable, others = written.fetchable, written.others
     if fetchable:
         click.echo(f"submitted through the exchange ({len(fetchable)}): {', '.join(fetchable)}; "
                    f"`nbgrader release_feedback {assignment}` lets them fetch it")

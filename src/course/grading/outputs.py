@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import secrets
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,6 +120,33 @@ def prepare_release(feedback: Path, submitted: Path) -> bool:
                                       .stat().st_mtime, UTC)
         (feedback / TIMESTAMP).write_text(when.strftime(NBGRADER_TIME))
     return through_exchange
+
+
+class FeedbackError(RuntimeError):
+    """nbgrader could not write the feedback; the message carries its log."""
+
+
+@dataclass
+class Feedback:
+    files: list[Path]          # one HTML file per student and notebook
+    fetchable: list[str]       # students who fetch it through nbgrader's exchange
+    others: list[str]          # students who get it another way (the LMS)
+
+
+def write_feedback(config: Config, assignment: str, reveal_hidden: bool = False) -> Feedback:
+    """The feedback step: nbgrader's HTML feedback per student, hidden tests hidden unless
+    ``reveal_hidden``, each folder prepared for `nbgrader release_feedback`."""
+    from nbgrader.apps import NbGraderAPI
+
+    from course.settings import folder
+
+    result = NbGraderAPI(config=feedback_config(config, reveal_hidden)).generate_feedback(
+        assignment)
+    if not result["success"]:
+        raise FeedbackError("nbgrader could not write feedback:\n" + result.get("log", ""))
+    feedback_root, submitted_root = folder(config, "feedback"), folder(config, "submitted")
+    fetchable, others = prepare_releases(feedback_root, submitted_root, assignment)
+    return Feedback(sorted(feedback_root.glob(f"*/{assignment}/*.html")), fetchable, others)
 
 
 def prepare_releases(feedback_root: Path, submitted_root: Path,
