@@ -6,19 +6,23 @@
   An id that names no paragraph is a build warning, so a strict build fails on it.
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
   the quizzes carry their own script (see DESIGN.md, point 3).
+- After an HTML build, the theme's icon stylesheet and fonts are trimmed to the icons the book
+  shows (docs/page-weight.md) and the site root gets a favicon.ico (docs/reader-view.md).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.roles import XRefRole
-from sphinx.util import logging
+from sphinx.util import isurl, logging
 from sphinx.util.docutils import SphinxDirective
 
+from course import favicon, icons
 from course.sources import UnknownParagraphError, load_article, paragraph
 
 logger = logging.getLogger(__name__)
@@ -117,9 +121,22 @@ def _disable_thebe(app: Sphinx, config: Any) -> None:
         ]
 
 
+def _finish_html(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    report = icons.trim_build(outdir)
+    logger.info("course: Font Awesome trimmed to %d icon names, %d glyphs",
+                len(report.names), len(report.codepoints))
+    if app.config.html_favicon and not isurl(app.config.html_favicon):
+        # browsers that skip the page's icon link ask the site root for /favicon.ico
+        favicon.write_ico(Path(app.confdir) / app.config.html_favicon, outdir / "favicon.ico")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _disable_thebe, priority=900)
     app.add_directive("article-text", ArticleText)
     app.add_role("para", ParagraphRole(innernodeclass=nodes.inline, warn_dangling=True))
     app.connect("html-page-context", _drop_unwanted_assets)
+    app.connect("build-finished", _finish_html)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
