@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, is_loopback
 from page_weight import LIMIT, first_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
@@ -55,17 +55,27 @@ def test_one_search_field_in_view(book_url, desktop, page: str) -> None:
     assert desktop.page.locator("#pst-search-dialog input[type='search']").is_visible()
 
 
-def test_no_request_fails_and_the_favicon_is_served(built_book, book_server, offline_page):
+def test_no_request_fails_and_the_favicon_is_served(built_book, book_server, browser) -> None:
     """Every page, then a wait for Chromium's own favicon request, which Playwright never
-    reports: the server's log must show it answered, and no request answered with an error."""
+    reports: the server's log must show it answered, and no request answered with an error.
+    No request routing here: Chromium does not ask for a favicon while requests are routed."""
     server, url = book_server
+    context = browser.new_context(service_workers="block")
+    outside: list[str] = []
+    context.on("request", lambda r: None if is_loopback(r.url) else outside.append(r.url))
+    page = context.new_page()
     server.requests.clear()
-    for page in built_book.pages():
-        offline_page.goto(f"{url}/{page.as_posix()}")
-    deadline = time.monotonic() + 10
-    while not any("favicon" in path for path, _ in server.requests):
-        assert time.monotonic() < deadline, "Chromium never asked for a favicon"
-        time.sleep(0.2)
+    try:
+        for name in built_book.pages():
+            page.goto(f"{url}/{name.as_posix()}", wait_until="load")
+            page.wait_for_load_state("networkidle")
+        deadline = time.monotonic() + 10
+        while not any("favicon" in path for path, _ in server.requests):
+            assert time.monotonic() < deadline, "Chromium never asked for a favicon"
+            time.sleep(0.2)
+    finally:
+        context.close()
+    assert outside == []
     failed = sorted({(path, status) for path, status in server.requests if status >= 400})
     assert failed == []
     assert any(path.endswith("favicon.svg") and status == 200
@@ -87,14 +97,16 @@ def test_favicon_files(book_url) -> None:
 
 
 def test_every_page_weighs_at_most_1_mib(built_book, book_url, browser) -> None:
-    heavy = {}
+    heavy, fontless = {}, []
     for page in toc_pages():
         weight = first_load(browser, f"{book_url}/{page}")
         assert weight.external == []
-        assert any(u.endswith(".woff") for u in weight.resources), "the icon font was not loaded"
         if weight.total > LIMIT:
             heavy[page] = (weight.total, weight.largest(3))
+        if not any(u.endswith(".woff") for u in weight.resources):
+            fontless.append(page)  # the figure would leave out the icon font
     assert heavy == {}
+    assert fontless == []
 
 
 ICON_CHECK = """() => [...document.querySelectorAll('[class*="fa-"]')]
@@ -141,7 +153,8 @@ QUIZ_GEOMETRY = """quiz => [...quiz.querySelectorAll('fieldset.cq-question')].ma
     return {id: c.querySelector('input').id,
             offset: (input.top + input.height / 2) - (line.top + line.height / 2)};
   });
-  return {id: box.id, inner_top: b.top + parseFloat(cs.borderTopWidth),
+  return {id: box.id,
+          inner_top: b.top + parseFloat(cs.borderTopWidth) + parseFloat(cs.paddingTop),
           legend_top: legend.top, choices};
 })"""
 
@@ -151,7 +164,8 @@ def test_quiz_legend_and_choices_are_aligned(book_url, desktop) -> None:
     boxes = desktop.page.locator(".cq-quiz").first.evaluate(QUIZ_GEOMETRY)
     assert len(boxes) >= 3 and sum(len(b["choices"]) for b in boxes) >= 8
     for box in boxes:
-        assert box["legend_top"] >= box["inner_top"], f"{box['id']}: the legend crosses the border"
+        # a legend in the border's gap starts at the box's outer edge, above the line
+        assert box["legend_top"] >= box["inner_top"] - 0.5, f"{box['id']}: legend on the border"
         for choice in box["choices"]:
             assert abs(choice["offset"]) <= 2, f"{choice['id']} is off its label's first line"
 
