@@ -40,19 +40,20 @@ def first_load(browser: object, url: str, viewport: dict[str, int] = VIEWPORT) -
             weight.external.append(request_route.request.url)
             request_route.abort("blockedbyclient")
 
-    def record(response: object) -> None:
-        if response.url.startswith(("data:", "blob:")) or 300 <= response.status < 400:
-            return
-        weight.resources[response.url] = len(response.body())
-
+    responses: list[object] = []
     try:
         context.route("**/*", route)
         page = context.new_page()
-        page.on("response", record)
+        page.on("response", lambda response: responses.append(response))
         page.goto(url, wait_until="load")
         page.wait_for_load_state("networkidle")
         page.evaluate("document.fonts.ready.then(() => true)")
         page.wait_for_load_state("networkidle")
+        # bodies are read while the page is open: a closed context has none to give
+        for response in responses:
+            if response.url.startswith(("data:", "blob:")) or 300 <= response.status < 400:
+                continue
+            weight.resources[response.url] = len(response.body())
     finally:
         context.close()
     return weight

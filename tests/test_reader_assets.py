@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from importlib import resources
-from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -16,8 +14,6 @@ from fontTools.ttLib import TTFont
 
 from course import favicon, icons
 
-THEME_STATIC = Path(str(resources.files("pydata_sphinx_theme"))) / "theme" / \
-    "pydata_sphinx_theme" / "static"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}">{body}</svg>'
 
 
@@ -71,7 +67,7 @@ def test_an_svg_the_rasterizer_cannot_draw_is_refused(body: str, side: str, mess
 
 
 def test_prune_keeps_only_the_rules_of_the_names_given() -> None:
-    css = (THEME_STATIC / "styles" / "pydata-sphinx-theme.css").read_text("utf-8")
+    css = icons.theme_css().read_text("utf-8")
     pruned = icons.prune_icon_map(css, {"bars", "sun"})
     assert re.search(r"\.fa-bars:before,\.fa-navicon:before\{content:", pruned)
     assert ".fa-sun:before" in pruned and ".fa-moon:before" not in pruned
@@ -96,7 +92,7 @@ def test_every_icon_the_built_book_names_has_its_rule_and_glyph(built_book) -> N
     assert "fa-solid-900.woff2" not in css and "fa-solid-900" + icons.SUBSET_SUFFIX in css
     rules = {name: content for names, content in icons._MAP_RULE.findall(css)
              for name in icons._MAP_NAME.findall(names)}
-    original = (THEME_STATIC / "styles" / "pydata-sphinx-theme.css").read_text("utf-8")
+    original = icons.theme_css().read_text("utf-8")
     every = {name for names, _ in icons._MAP_RULE.findall(original)
              for name in icons._MAP_NAME.findall(names)}
     shown = set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from fontTools import subset
@@ -108,12 +109,21 @@ class TrimReport:
     fonts: dict[str, tuple[int, int]]  # woff2 name -> (its size, the subset's size)
 
 
-def trim_build(html: Path) -> TrimReport:
-    """Trim the icon rules and fonts of a built book in place (its _static folder)."""
+def theme_css() -> Path:
+    """The theme's own stylesheet, as installed: trimming always starts from it, because
+    Sphinx does not copy static files again when no page was out of date."""
+    return (Path(str(resources.files("pydata_sphinx_theme"))) / "theme" / "pydata_sphinx_theme"
+            / "static" / "styles" / THEME_CSS.name)
+
+
+def trim_build(html: Path, source: Path | None = None) -> TrimReport:
+    """Trim the icon rules and fonts of a built book in place (its _static folder), from the
+    theme's stylesheet ``source`` (by default the installed theme's)."""
     css_path = html / THEME_CSS
-    if not css_path.is_file():
-        raise IconTrimError(f"{css_path} is missing")
-    css = css_path.read_text(encoding="utf-8")
+    source = source or theme_css()
+    if not css_path.is_file() or not source.is_file():
+        raise IconTrimError(f"{css_path} or {source} is missing")
+    css = source.read_text(encoding="utf-8")
     names = used_names(html)
     pruned = prune_icon_map(css, names)
     keep = codepoints(pruned)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,14 @@ def _unwanted(asset: Any) -> bool:
     return "ipywidgets" in name or "thebe" in name or "widget-state" in attributes
 
 
+_SPHINX_DESIGN_CLASS = re.compile(r'class="(?:[^"]*\s)?sd-')
+
+
+def _sphinx_design(asset: Any) -> bool:
+    name = str(getattr(asset, "filename", asset))
+    return "sphinx-design" in name or "design-tabs" in name
+
+
 def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
                           doctree: Any) -> None:
     # myst-nb adds the widget manager and the saved widget state to every page with a
@@ -104,6 +113,12 @@ def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context
     for key in ("script_files", "css_files"):
         if context.get(key):
             context[key] = [asset for asset in context[key] if not _unwanted(asset)]
+    # Jupyter Book loads sphinx-design (55 kB of CSS and a script) on every page; a page
+    # without a design component (no sd-* class) does not need them (docs/page-weight.md).
+    if not _SPHINX_DESIGN_CLASS.search(context.get("body", "")):
+        for key in ("script_files", "css_files"):
+            if context.get(key):
+                context[key] = [a for a in context[key] if not _sphinx_design(a)]
     # docutils marks each bibliography entry role="doc-biblioentry" inside a role="list";
     # ARIA 1.2 lets a list hold only listitems (axe: aria-required-children, critical).
     if "body" in context:
