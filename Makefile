@@ -73,9 +73,10 @@ lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject
 lint: $(STAMP) ## ruff check
 	$(BIN)/ruff check .
 
-bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
+bench: $(STAMP) $(BOOK_STAMP) ## run the benchmarks (build times, autograding speed, page weight)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python benchmarks/bench_page_weight.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build
