@@ -58,7 +58,7 @@ def test_one_search_field_in_view(book_url, desktop, page: str) -> None:
 def test_no_request_fails_and_the_favicon_is_served(built_book, book_server, browser) -> None:
     """Every page, then a wait for Chromium's own favicon request, which Playwright never
     reports: the server's log must show it answered, and no request answered with an error.
-    No request routing here: Chromium does not ask for a favicon while requests are routed."""
+    No request routing here: while requests are routed, Chromium never asks for /favicon.ico."""
     server, url = book_server
     context = browser.new_context(service_workers="block")
     outside: list[str] = []
