@@ -74,10 +74,11 @@ lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## run the benchmarks (build times, autograding speed, course --help)
+bench: $(STAMP) $(BOOK_STAMP) ## run the benchmarks (build times, autograding, course --help, page weight)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_autograde.py
 	$(BIN)/python benchmarks/bench_cli.py
+	$(BIN)/python benchmarks/bench_page_weight.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build

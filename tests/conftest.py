@@ -90,22 +90,39 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Chromium's own requests (the favicon) never reach Playwright; the server sees them.
+        self.server.requests.append((self.path, int(code)))
 
-def serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+
+class LoggingServer(http.server.ThreadingHTTPServer):
+    """A static file server that keeps (path, status) of every request it answered."""
+
+    requests: list[tuple[str, int]]
+
+
+def serve_folder(folder: Path) -> tuple[LoggingServer, str]:
     """Start a static file server for ``folder`` on 127.0.0.1 and a free port."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = LoggingServer(("127.0.0.1", 0), handler)
+    server.requests = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @pytest.fixture(scope="session")
-def book_url(built_book: BuiltBook) -> Iterator[str]:
-    """Base URL of the built book, served on loopback for the session."""
+def book_server(built_book: BuiltBook) -> Iterator[tuple[LoggingServer, str]]:
+    """The built book served on loopback for the session, and its base URL."""
     server, url = serve_folder(built_book.html)
-    yield url
+    yield server, url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def book_url(book_server: tuple[LoggingServer, str]) -> str:
+    """Base URL of the built book, served on loopback for the session."""
+    return book_server[1]
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,15 @@
   contradicts the file, or an unknown id, is a build warning (docs/accuracy.md).
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
   the quizzes carry their own script (see docs/architecture.md, decision 3).
+- After an HTML build, the theme's icon stylesheet and fonts are trimmed to the icons the book
+  shows (docs/page-weight.md) and the site root gets a favicon.ico (docs/reader-view.md).
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
+from pathlib import Path
 from typing import Any, cast
 
 from docutils import nodes
@@ -28,9 +32,10 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.domains.std import StandardDomain
 from sphinx.roles import XRefRole
-from sphinx.util import logging
+from sphinx.util import isurl, logging
 from sphinx.util.docutils import SphinxDirective
 
+from course import favicon, icons
 from course.claims import (
     MEANINGS,
     OUTCOMES,
@@ -263,6 +268,14 @@ def _unwanted(asset: Any) -> bool:
     return "ipywidgets" in name or "thebe" in name or "widget-state" in attributes
 
 
+_SPHINX_DESIGN_CLASS = re.compile(r'class="(?:[^"]*\s)?sd-')
+
+
+def _sphinx_design(asset: Any) -> bool:
+    name = str(getattr(asset, "filename", asset))
+    return "sphinx-design" in name or "design-tabs" in name
+
+
 def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
                           doctree: Any) -> None:
     # myst-nb adds the widget manager and the saved widget state to every page with a
@@ -271,6 +284,12 @@ def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context
     for key in ("script_files", "css_files"):
         if context.get(key):
             context[key] = [asset for asset in context[key] if not _unwanted(asset)]
+    # Jupyter Book loads sphinx-design (55 kB of CSS and a script) on every page; a page
+    # without a design component (no sd-* class) does not need them (docs/page-weight.md).
+    if not _SPHINX_DESIGN_CLASS.search(context.get("body", "")):
+        for key in ("script_files", "css_files"):
+            if context.get(key):
+                context[key] = [a for a in context[key] if not _sphinx_design(a)]
     # docutils marks each bibliography entry role="doc-biblioentry" inside a role="list";
     # ARIA 1.2 lets a list hold only listitems (axe: aria-required-children, critical).
     if "body" in context:
@@ -288,6 +307,18 @@ def _disable_thebe(app: Sphinx, config: Any) -> None:
         ]
 
 
+def _finish_html(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    report = icons.trim_build(outdir)
+    logger.info("course: Font Awesome trimmed to %d icon names, %d glyphs",
+                len(report.names), len(report.codepoints))
+    if app.config.html_favicon and not isurl(app.config.html_favicon):
+        # browsers that skip the page's icon link ask the site root for /favicon.ico
+        favicon.write_ico(Path(app.confdir) / app.config.html_favicon, outdir / "favicon.ico")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _disable_thebe, priority=900)
     app.add_directive("article-text", ArticleText)
@@ -296,4 +327,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("claims-checked", ClaimsChecked)
     app.add_role("verdict", verdict_role)
     app.connect("html-page-context", _drop_unwanted_assets)
+    app.connect("build-finished", _finish_html)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
