@@ -8,18 +8,19 @@
   words in quotation marks with a link to the paragraph. Words that are not in that paragraph
   are a build warning (docs/accuracy.md), so a strict build fails on a misquotation.
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
-  the quizzes carry their own script (see DESIGN.md, point 3).
+  the quizzes carry their own script (see docs/architecture.md, decision 3).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.states import Inliner
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.domains.std import StandardDomain
 from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -46,7 +47,7 @@ class ArticleText(SphinxDirective):
             article = load_article(self.arguments[0])
         except UnknownParagraphError as error:
             raise self.error(str(error)) from error
-        std = self.env.get_domain("std")
+        std = cast(StandardDomain, self.env.get_domain("std"))
         out: list[nodes.Node] = []
         for index, section in enumerate(article.sections, start=1):
             section_id = f"{article.slug}-section-{index}"

@@ -7,26 +7,26 @@ single ``BankError``, so an author sees all mistakes of a file at once and no tr
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Union
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
+from course.quiz.types import REGISTRY, QuestionType
+from course.quiz.types.base import Model, Text
+from course.quiz.types.choice import MultipleSelect, Option, SingleChoice
+from course.quiz.types.matching import Matching, Pair
+from course.quiz.types.numeric import Mistake, Numeric
+from course.quiz.types.ordering import Ordering, OrderItem
+from course.quiz.types.short_text import ShortText, TextMistake
+from course.quiz.types.true_false import TrueFalse
 from course.quotations import QuotationError, check_quotation, role_quotations
 from course.sources import UnknownParagraphError, cited_ids, paragraph
 
 QUIZZES_ENV = "COURSE_QUIZZES_DIR"
-Text = Annotated[str, Field(min_length=1)]
 
 
 class BankError(ValueError):
@@ -37,173 +37,34 @@ class BankError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Objective(_Model):
-    id: Text
-    text: Text
-
-
-class Option(_Model):
-    id: Text
-    text: Text
-    correct: bool = False
-    feedback: Text
-
-
-class Mistake(_Model):
-    value: float
-    tolerance: float = Field(0, ge=0)
-    feedback: Text
-
-
-class TextMistake(_Model):
-    answer: Text
-    feedback: Text
-
-
-class OrderItem(_Model):
-    id: Text
-    text: Text
-    feedback: Text
-
-
-class Pair(_Model):
-    id: Text
-    prompt: Text
-    answer: Text
-    feedback: Text
-
-
-class _Question(_Model):
-    id: Text
-    objective: Text
-    difficulty: Literal[1, 2, 3]
-    prompt: Text
-    explanation: Text
-
-
-def _unique(ids: list[str], what: str) -> None:
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise ValueError(f"{what} ids must be unique; repeated: {', '.join(repeated)}")
-
-
-class SingleChoice(_Question):
-    type: Literal["single_choice"]
-    options: list[Option] = Field(min_length=2, max_length=6)
-
-    @field_validator("options")
-    @classmethod
-    def _one_correct(cls, options: list[Option]) -> list[Option]:
-        _unique([o.id for o in options], "option")
-        n = sum(o.correct for o in options)
-        if n != 1:
-            raise ValueError(f"exactly one option must have correct: true, found {n}")
-        return options
-
-
-class MultipleSelect(_Question):
-    type: Literal["multiple_select"]
-    options: list[Option] = Field(min_length=2, max_length=6)
-
-    @field_validator("options")
-    @classmethod
-    def _some_correct(cls, options: list[Option]) -> list[Option]:
-        _unique([o.id for o in options], "option")
-        if not any(o.correct for o in options):
-            raise ValueError("at least one option must have correct: true")
-        return options
-
-
-class TrueFalse(_Question):
-    type: Literal["true_false"]
-    answer: bool
-    feedback_true: Text
-    feedback_false: Text
-
-
-class Numeric(_Question):
-    type: Literal["numeric"]
-    answer: float
-    tolerance: float = Field(ge=0)
-    unit: str = ""
-    feedback_correct: Text
-    feedback_incorrect: Text
-    mistakes: list[Mistake] = []
-
-
-class ShortText(_Question):
-    type: Literal["short_text"]
-    accept: list[Text] = Field(min_length=1)
-    pattern: str | None = None
-    feedback_correct: Text
-    feedback_incorrect: Text
-    mistakes: list[TextMistake] = []
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return pattern
-
-
-class Ordering(_Question):
-    type: Literal["ordering"]
-    items: list[OrderItem] = Field(min_length=2)
-
-    @field_validator("items")
-    @classmethod
-    def _unique_items(cls, items: list[OrderItem]) -> list[OrderItem]:
-        _unique([i.id for i in items], "item")
-        return items
-
-
-class Matching(_Question):
-    type: Literal["matching"]
-    choices: list[Text] = Field(min_length=2)
-    pairs: list[Pair] = Field(min_length=1)
-
-    @field_validator("pairs")
-    @classmethod
-    def _answers_are_choices(cls, pairs: list[Pair], info: ValidationInfo) -> list[Pair]:
-        _unique([p.id for p in pairs], "pair")
-        choices = info.data.get("choices", [])
-        for p in pairs:
-            if choices and p.answer not in choices:
-                raise ValueError(
-                    f"pair '{p.id}': the correct answer {p.answer!r} is not among the "
-                    f"choices {choices}"
-                )
-        return pairs
-
-
-Question = Annotated[
-    SingleChoice | MultipleSelect | TrueFalse | Numeric | ShortText | Ordering | Matching,
-    Field(discriminator="type"),
-]
-QUESTION_TYPES = [
-    "single_choice",
-    "multiple_select",
-    "true_false",
-    "numeric",
-    "short_text",
-    "ordering",
-    "matching",
+__all__ = [
+    "QUESTION_TYPES", "Bank", "BankError", "Matching", "Mistake", "MultipleSelect", "Numeric",
+    "Objective", "Option", "OrderItem", "Ordering", "Pair", "Question", "ShortText",
+    "SingleChoice", "TextMistake", "TrueFalse", "load_all_banks", "load_bank", "read_bank",
 ]
 
+# The bank's questions: any registered type, told apart by its `type` field.
+if TYPE_CHECKING:
+    Question = QuestionType
+else:
+    Question = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="type")]  # noqa: UP007
+QUESTION_TYPES = list(REGISTRY)
 
-class Bank(_Model):
+
+class Objective(Model):
+    id: Text
+    text: Text
+
+
+class Bank(Model):
     chapter: Text
     title: Text
     objectives: list[Objective] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
+
+    def question_ids(self, objective_id: str) -> list[str]:
+        """The ids of the questions that assess one objective, in the bank's order."""
+        return [q.id for q in self.questions if q.objective == objective_id]
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -243,7 +104,7 @@ def _locate(raw: object, loc: tuple[object, ...]) -> tuple[str, str]:
     return "bank", ".".join(str(p) for p in loc)
 
 
-def _explain(err: dict) -> str:
+def _explain(err: ErrorDetails) -> str:
     if err["type"] == "union_tag_invalid":
         return f"unknown question type {err['input'].get('type')!r}; use one of {QUESTION_TYPES}"
     if err["type"] == "union_tag_not_found":
@@ -339,7 +200,9 @@ def read_bank(path: Path) -> Bank:
 
 
 def _duplicates(banks: list[tuple[str, Bank]]) -> list[str]:
-    problems, seen_q, seen_o = [], {}, {}
+    problems: list[str] = []
+    seen_q: dict[str, str] = {}
+    seen_o: dict[str, str] = {}
     for source, bank in banks:
         for o in bank.objectives:
             if o.id in seen_o:
