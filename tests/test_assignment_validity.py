@@ -204,3 +204,27 @@ def test_chapter_and_ps3_count_with_one_word_list() -> None:
     for name, text in (("book/weighing_the_sources.md", chapter), ("solutions/ps3", notebook)):
         assert "from course.textkit import CERTAINTY, HEDGES" in text, name
         assert not literal.search(text), f"{name} defines its own word list again"
+
+
+def _stated_verdicts() -> list[tuple[str, str, str, str]]:
+    """(notebook, cell, claim id, stated verdict) from cells' ``course.claims`` metadata."""
+    found = []
+    for path in sorted(SOLUTIONS.glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for claim_id, stated in cell.metadata.get("course", {}).get("claims", {}).items():
+                found.append((path.relative_to(REPO_ROOT).as_posix(), cell.id, claim_id, stated))
+    return found
+
+
+def test_reference_answers_agree_with_the_claims_file() -> None:
+    """A reference answer that states a verdict names the claim, and claims.yaml agrees."""
+    from course.claims import contradiction
+
+    stated = _stated_verdicts()
+    assert stated, "no notebook cell names the claims it states a verdict on"
+    problems = [
+        f"{notebook} cell {cell}: {problem}"
+        for notebook, cell, claim_id, verdict in stated
+        if (problem := contradiction(claim_id, verdict))
+    ]
+    assert not problems, "\n".join(problems)
