@@ -11,7 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Quotation", "quotations", "sentences", "words"]
+__all__ = ["CERTAINTY", "HEDGES", "Quotation", "quotations", "sentences", "words"]
+
+# The hedges and certainty markers the course counts: one list for the chapter "Weighing the
+# sources" and for problem set 3, so that a phrase is counted the same way in both (see
+# docs/word-lists.md). Each entry is a word or a phrase of words as words() splits them.
+HEDGES: tuple[str, ...] = (
+    "may", "might", "could", "perhaps", "possibly", "possible", "likely", "unlikely",
+    "unclear", "appears", "seems", "speculation",
+)
+CERTAINTY: tuple[str, ...] = (
+    "will", "clearly", "certainly", "always", "never", "must", "definitely", "undoubtedly",
+    "in fact", "of course",
+)
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # A word is letters or digits, optionally joined by inner apostrophes or hyphens:
