@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from course.assignments import (
     REPO_ROOT,
     AssignmentError,
     generate_student_versions,
     list_assignments,
-    main,
 )
+from course.cli import main
 
 EXERCISES = REPO_ROOT / "exercises"
 REGENERATE = ".venv/bin/course generate"
@@ -77,8 +78,9 @@ def test_assignments_are_the_source_folders_with_notebooks() -> None:
         assert any((REPO_ROOT / "solutions" / assignment).glob("*.ipynb"))
 
 
-def test_unknown_assignment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_assignment_is_a_clear_error() -> None:
     with pytest.raises(AssignmentError, match="no assignment called ps99.*the assignments are"):
         generate_student_versions(REPO_ROOT, ["ps99"])
-    assert main(["ps99"]) == 1
-    assert "error: no assignment called ps99" in capsys.readouterr().err
+    result = CliRunner().invoke(main, ["--root", str(REPO_ROOT), "generate", "ps99"])
+    assert result.exit_code == 1
+    assert "Error: no assignment called ps99" in result.output
