@@ -74,6 +74,14 @@ _LABEL_RES = sorted(
 )
 
 
+# A page's verdict: ``{verdict}`claim-id``` or ``{verdict}`Label <claim-id>```.
+VERDICT_ROLE_RE = re.compile(
+    r"\{verdict\}`(?:(?P<label>[^`<]+?)\s*<(?P<id>[a-z0-9-]+)>|(?P<bare>[a-z0-9-]+))`"
+)
+# A verdict word set in bold outside the role ("**Held**"): a verdict stated unchecked.
+_BOLD_RE = re.compile(r"\*\*(?P<words>[^*\n]{1,40})\*\*")
+
+
 class ClaimsDataError(ValueError):
     """claims.yaml is malformed; the message has one line per problem."""
 
@@ -213,3 +221,48 @@ def contradiction(claim_id: str, stated_text: str) -> str | None:
         return (f"{stated_text!r} states {', '.join(sorted(stated))}, but claims.yaml gives "
                 f"claim '{claim_id}' the verdict {c.label}")
     return None
+
+
+def page_problems(text: str) -> list[str]:
+    """Verdicts a page states that the file contradicts, or that name no claim.
+
+    A page states a verdict with the ``{verdict}`` role; a verdict word set in bold outside
+    it (``**Failed**``) is a verdict the build cannot check, and is reported too.
+    """
+    out = []
+    for m in VERDICT_ROLE_RE.finditer(text):
+        cid = m.group("id") or m.group("bare")
+        try:
+            claim(cid)
+        except UnknownClaimError as exc:
+            out.append(str(exc))
+            continue
+        if m.group("label"):
+            why = contradiction(cid, m.group("label"))
+            if why:
+                out.append(why)
+    for m in _BOLD_RE.finditer(VERDICT_ROLE_RE.sub(" ", text)):
+        words = m.group("words").strip()
+        if label_verdicts(words) is not None and len(words.split()) <= 4:
+            out.append(f"**{words}** states a verdict without naming its claim: write it as "
+                       f"{{verdict}}`{words} <claim-id>`")
+    return out
+
+
+def notebook_problems(notebook: dict) -> list[str]:
+    """Cells whose ``course.claims`` metadata contradicts the file or names no claim."""
+    out = []
+    for index, cell in enumerate(notebook.get("cells", []), start=1):
+        stated = cell.get("metadata", {}).get("course", {}).get("claims", {})
+        if not isinstance(stated, dict):
+            out.append(f"cell {index}: course.claims must map claim ids to verdicts")
+            continue
+        for cid, verdict in stated.items():
+            try:
+                why = contradiction(cid, str(verdict))
+            except UnknownClaimError as exc:
+                out.append(f"cell {index}: {exc}")
+                continue
+            if why:
+                out.append(f"cell {index}: {why}")
+    return out

@@ -22,11 +22,16 @@ from pydantic import (
     field_validator,
 )
 
+from course.claims import UnknownClaimError, claim, contradiction, label_verdicts
 from course.quotations import QuotationError, check_quotation, role_quotations
 from course.sources import UnknownParagraphError, cited_ids, paragraph
 
 QUIZZES_ENV = "COURSE_QUIZZES_DIR"
 Text = Annotated[str, Field(min_length=1)]
+# The id of a claim in course/data/claims.yaml whose verdict this question, option or pair
+# states; checked on load against the file (docs/accuracy.md). Kept out of model_dump so that
+# renderers do not ship it to the page.
+ClaimRef = Annotated[str | None, Field(default=None, min_length=1, exclude=True)]
 
 
 class BankError(ValueError):
@@ -51,6 +56,7 @@ class Option(_Model):
     text: Text
     correct: bool = False
     feedback: Text
+    claim: ClaimRef = None
 
 
 class Mistake(_Model):
@@ -75,6 +81,7 @@ class Pair(_Model):
     prompt: Text
     answer: Text
     feedback: Text
+    claim: ClaimRef = None
 
 
 class _Question(_Model):
@@ -83,6 +90,7 @@ class _Question(_Model):
     difficulty: Literal[1, 2, 3]
     prompt: Text
     explanation: Text
+    claim: ClaimRef = None
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -287,6 +295,7 @@ def _check_bank(bank: Bank, source: str, expected_chapter: str | None) -> list[s
                 f"objectives {sorted(objectives)}"
             )
         problems += [f"{where}: {problem}" for problem in _misquotations(q)]
+        problems += [f"{where}: {problem}" for problem in verdict_problems(q)]
         cited = cited_ids(q.explanation)
         if not cited:
             problems.append(f"{where}: field 'explanation': cite at least one paragraph, e.g. A7")
@@ -318,6 +327,56 @@ def _misquotations(question: BaseModel) -> list[str]:
                 check_quotation(q.pid, q.words)
             except (QuotationError, UnknownParagraphError) as exc:
                 found.append(f"misquotation: {exc}")
+    return found
+
+
+def verdict_problems(question: BaseModel) -> list[str]:
+    """Claim keys that name no claim, and keys whose stated verdict contradicts claims.yaml.
+
+    Where the verdict is stated (labels mapped in ``course.claims.LABELS``):
+
+    - a pair with ``claim``: its answer must agree with the claim;
+    - an option with ``claim`` (or a correct option of a question with ``claim``): its text,
+      or else the question's prompt ("Which forecasts held?"), states the verdict. A correct
+      option must agree; a wrong option must not, or it would be a second right answer;
+    - a true/false question with ``claim``: the prompt states the verdict; the answer ``true``
+      must agree, ``false`` must not.
+    """
+    found = []
+    own = getattr(question, "claim", None)
+    prompt = getattr(question, "prompt", "")
+    # (where, claim id, text stating the verdict, whether it must agree)
+    refs: list[tuple[str, str, str | None, bool]] = []
+    if own:
+        answer = getattr(question, "answer", None)
+        stated = prompt if isinstance(answer, bool) else None
+        refs.append(("field 'claim'", own, stated, answer is not False))
+    for pair in getattr(question, "pairs", None) or []:
+        if pair.claim:
+            refs.append((f"pair '{pair.id}': field 'claim'", pair.claim, pair.answer, True))
+    for option in getattr(question, "options", None) or []:
+        cid = option.claim or (own if option.correct else None)
+        if cid:
+            stated = option.text if label_verdicts(option.text) is not None else prompt
+            refs.append((f"option '{option.id}': field 'claim'", cid, stated, option.correct))
+    for where, cid, stated, agree in refs:
+        try:
+            claim(cid)
+        except UnknownClaimError as exc:
+            found.append(f"{where}: {exc}")
+            continue
+        if stated is None:
+            continue
+        why = contradiction(cid, stated)
+        if agree and why:
+            found.append(f"{where}: {why}")
+        elif not agree and why is None:
+            found.append(
+                f"{where}: keyed as not right, but claims.yaml agrees with {stated!r} for "
+                f"claim '{cid}' ({claim(cid).label}), so it is right"
+            )
+        elif not agree and label_verdicts(stated) is None:
+            found.append(f"{where}: {why}")
     return found
 
 
