@@ -38,8 +38,8 @@ SUBJECTS = re.compile(
 )
 # Time words that place a statement in the present. "still" and "yet" also occur in the past
 # ("had not yet"), so they count only beside a present-tense verb.
-NOW = re.compile(r"\b(now|currently|so far|to date|today|nowadays|at present|at the moment|"
-                 r"these days|ongoing|anymore|any longer)\b", re.IGNORECASE)
+NOW = re.compile(r"\b(now|current|currently|so far|to date|today|nowadays|at present|"
+                 r"at the moment|these days|ongoing|anymore|any longer)\b", re.IGNORECASE)
 NOW_IF_PRESENT = re.compile(r"\b(still|yet|since then|remains?)\b", re.IGNORECASE)
 PRESENT_AUX = re.compile(r"\b(is|are|has|have|does|do|remains?|continues?)\b", re.IGNORECASE)
 _PARTICIPLE = (r"(?:been|\w+ed|taken|given|shown|grown|broken|chosen|written|spoken|driven|"
@@ -52,19 +52,21 @@ PRESENT_FORMS = re.compile(
     rf"|\b(?:has|have)\s+(?:not\s+|never\s+|since\s+|now\s+|still\s+|yet\s+)?{_PARTICIPLE}\b"
     r"|\b(?:Russia|North Korea|Pyongyang|Moscow|the Kremlin|Kim|Putin|Article 4|the treaty|"
     r"New START|China|the sanctions|the war)(?:\s+\w+){0,2}?\s+(?:commits|obliges|binds|"
-    r"limits|continues|fights|supplies|controls)\b",
+    r"limits|continues|fights|supplies|controls)\b"
+    r"|\b(?:that|which)\s+(?:commits|obliges|binds|limits)\b",
     re.IGNORECASE,
 )
 # A duration counted up to the moment of reading: "six years of events", "five years ago".
 DURATION = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\s+years\s+"
-    r"(?:of events|later|on|ago|now)\b",
+    r"(?:of events|ago|now)\b",
     re.IGNORECASE,
 )
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|"
           r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)")
 # What dates a present: "as of" or the record's cut-off. A plain date ("in May 2024") dates an
-# event told in the present of a table or a timeline, but not "now" or "so far".
+# event told in the present of a table row (a timeline), but not "now" or "so far", and not
+# prose, which tells past events in the past tense.
 AS_OF = re.compile(r"\bas of\b|\bcut-?off\b", re.IGNORECASE)
 DATED = re.compile(
     rf"\b(?:\d{{1,2}}\s+)?{_MONTH}\.?\s+\d{{4}}\b|\b(?:in|by|until|from)\s+\d{{4}}\b"
@@ -90,8 +92,8 @@ REPORTED = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-_CODE_BLOCK = re.compile(r"^(```|:::)\{?code-cell.*?^```", re.MULTILINE | re.DOTALL)
-_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+# Code fences; a directive fence such as ```{glossary} holds prose and is kept.
+_FENCE = re.compile(r"^```(?!\{(?!code)).*?^```", re.MULTILINE | re.DOTALL)
 _ROLE_QUOTE = re.compile(r"\{quote\}`[^`]*`")
 _ROLE_TEXT = re.compile(r"\{[a-z:]+\}`(?:([^`<]*?)\s*<[^>]*>|([^`]*))`")
 _QUOTED = re.compile(r"[\"\u201c][^\"\u201c\u201d]*[\"\u201d]")
@@ -137,16 +139,18 @@ def undated_present(text: str) -> list[Finding]:
     """Every sentence of a Markdown page that states the present of current affairs undated."""
     findings = []
     for line, sentence in _sentences(_prose(text)):
-        own = NOT_PRESENT.sub(" ", REPORTED.sub("", sentence))  # "B says ..." is B's claim
-        if not SUBJECTS.search(own) or AS_OF.search(sentence):
+        if AS_OF.search(sentence):
             continue
-        hit, why = NOW.search(own), "a present time word"
-        if hit is None and PRESENT_AUX.search(own):
-            hit = NOW_IF_PRESENT.search(own)
-        if hit is None:
-            hit, why = DURATION.search(own), "a duration counted to today"
-        if hit is None and not DATED.search(sentence):
-            hit, why = PRESENT_FORMS.search(own), "a present-tense verb"
+        own = NOT_PRESENT.sub(" ", REPORTED.sub("", sentence))  # "B says ..." is B's claim
+        # a duration counted to today is undated whatever it is about
+        hit, why = DURATION.search(own), "a duration counted to today"
+        if hit is None and SUBJECTS.search(own):
+            hit, why = NOW.search(own), "a present time word"
+            if hit is None and PRESENT_AUX.search(own):
+                hit = NOW_IF_PRESENT.search(own)
+            table_row = sentence.startswith("|")
+            if hit is None and not (table_row and DATED.search(sentence)):
+                hit, why = PRESENT_FORMS.search(own), "a present-tense verb"
         if hit is not None:
             findings.append(Finding(line, sentence, f"{why} ({hit.group(0)!r}) and no date"))
     return findings
