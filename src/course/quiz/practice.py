@@ -11,7 +11,6 @@ import ipywidgets as w
 from course.quiz.bank import Bank, load_all_banks, load_bank
 from course.quiz.progress import Mastery, ProgressStore, practice_set
 from course.quiz.widget_view import QuizView
-from course.quotations import as_plain_text
 
 DEFAULT_SIZE = 10
 DEFAULT_SEED = 2026
@@ -33,9 +32,9 @@ def mastery_html(banks: list[Bank]) -> str:
             ids = [q.id for q in bank.questions if q.objective == o.id]
             rows.append(
                 f"<tr data-questions='{html.escape(json.dumps(ids), quote=True)}'>"
-                f"<td>{html.escape(bank.title)}</td><td>{html.escape(as_plain_text(o.text))}</td>"
+                f"<td>{html.escape(bank.title)}</td><td>{html.escape(o.text)}</td>"
                 f"<td><meter min='0' max='100' value='0' aria-label='Mastery: "
-                f"{html.escape(as_plain_text(o.text), quote=True)}'></meter> "
+                f"{html.escape(o.text, quote=True)}'></meter> "
                 f"<span class='cq-mastery-score'>0% (0 of {len(ids)} answered)</span></td></tr>"
             )
     return (
@@ -50,7 +49,7 @@ def mastery_html(banks: list[Bank]) -> str:
 
 def _mastery_html(rows: list[Mastery]) -> str:
     lines = "".join(
-        f"<tr><td>{html.escape(m.chapter)}</td><td>{html.escape(as_plain_text(m.text))}</td>"
+        f"<tr><td>{html.escape(m.chapter)}</td><td>{html.escape(m.text)}</td>"
         f"<td>{m.answered} of {m.questions}</td><td>{m.score:.0%}</td></tr>"
         for m in rows
     )
