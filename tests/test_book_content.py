@@ -13,6 +13,7 @@ import yaml
 from bs4 import BeautifulSoup, Tag
 
 from course.quiz.bank import load_bank
+from course.quotations import as_plain_text
 from course.sources import UnknownParagraphError, cited_ids, paragraph
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,8 +61,9 @@ def chapter_body(name: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Text compared across source and HTML: curly quotes made straight, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
+    """Text compared across source and HTML: quotation roles written out as the page shows
+    them, curly quotes made straight, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", as_plain_text(text))
     text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"',
                                          "\u201d": '"'}))
     return " ".join(text.split())

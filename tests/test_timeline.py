@@ -66,6 +66,7 @@ def test_every_event_has_an_http_source_and_a_known_category() -> None:
         ("lavrov-in-pyongyang-2018", dt.date(2018, 5, 31)),
         ("resolution-2397", dt.date(2017, 12, 22)),
         ("khasan-rajin-reopened", dt.date(2013, 9, 22)),
+        ("new-start-expired", dt.date(2026, 2, 5)),
     ],
 )
 def test_key_dates_are_exact(event_id: str, date: dt.date) -> None:

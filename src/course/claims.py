@@ -243,7 +243,8 @@ def page_problems(text: str) -> list[str]:
                 out.append(why)
     for m in _BOLD_RE.finditer(VERDICT_ROLE_RE.sub(" ", text)):
         words = m.group("words").strip()
-        if label_verdicts(words) is not None and len(words.split()) <= 4:
+        # only a bold verdict on its own ("**Failed**", "**borne out.**"), not a phrase
+        if words.strip(" .,;:!?\"\u201c\u201d").lower() in LABELS:
             out.append(f"**{words}** states a verdict without naming its claim: write it as "
                        f"{{verdict}}`{words} <claim-id>`")
     return out

@@ -172,27 +172,26 @@ class ClaimsChecked(SphinxDirective):
             head += self._para_ref(c.para)
             head += nodes.Text(" \u201c" + c.quote + "\u201d")
             box += head
-            box += self._field("Claim", nodes.Text(c.claim))
-            box += self._field("Kind", nodes.Text(c.kind))
-            verdict = nodes.strong(c.verdict, c.verdict, classes=["claim-verdict"])
-            box += self._field("Verdict", verdict)
+            fields = nodes.field_list(classes=["claim-fields"])
+            fields += self._field("Claim", nodes.Text(c.claim))
+            fields += self._field("Kind", nodes.Text(c.kind))
+            fields += self._field("Verdict", nodes.strong(c.verdict, c.verdict,
+                                                          classes=["claim-verdict"]))
             if c.outcome:
-                box += self._field("Outcome", nodes.strong(c.outcome, c.outcome,
-                                                           classes=["claim-outcome"]))
-            box += self._field("Why", nodes.Text(c.reason))
+                fields += self._field("Outcome", nodes.strong(c.outcome, c.outcome,
+                                                              classes=["claim-outcome"]))
+            fields += self._field("Why", nodes.Text(c.reason))
             if c.sources:
                 items = nodes.bullet_list(classes=["claim-sources"])
                 for src in c.sources:
-                    item = nodes.list_item()
                     para = nodes.paragraph()
                     para += nodes.reference(src.title, src.title, refuri=src.url)
-                    item += para
-                    items += item
-                box += self._field("Sources", None)
-                box += items
+                    items += nodes.list_item("", para)
+                fields += self._field("Sources", items)
             else:
-                box += self._field("Sources", nodes.Text("no archived page (see Why)"))
-            box += self._field("Id", nodes.literal(c.id, c.id))
+                fields += self._field("Sources", nodes.Text("no archived page (see Why)"))
+            fields += self._field("Id", nodes.literal(c.id, c.id))
+            box += fields
             std.note_hyperlink_target(claim_label(c.id), self.env.docname, c.anchor,
                                       f"claim {c.id}")
             out.append(box)
@@ -208,13 +207,15 @@ class ClaimsChecked(SphinxDirective):
         return ref
 
     @staticmethod
-    def _field(name: str, value: nodes.Node | None) -> nodes.paragraph:
-        para = nodes.paragraph(classes=["claim-field"])
-        para += nodes.strong(f"{name}:", f"{name}:")
-        if value is not None:
-            para += nodes.Text(" ")
+    def _field(name: str, value: nodes.Node) -> nodes.field:
+        body = nodes.field_body()
+        if isinstance(value, nodes.Body):
+            body += value
+        else:
+            para = nodes.paragraph()
             para += value
-        return para
+            body += para
+        return nodes.field("", nodes.field_name(name, name), body)
 
     @staticmethod
     def _scale() -> nodes.Node:
