@@ -267,14 +267,13 @@ def read_item(it: ET.Element) -> Question:
     fields = _fields(it)
     qtype = fields["question_type"]
     qid = it.get("title")
-    fbs = {f.get("ident"): _text(f.find(f".//{_q('mattext')}")) for f in it.iter(_q("itemfeedback"))}
-    general = fbs.get("general_fb", "").split("\n")
-    prompt = _text(it.find(f"{_q('presentation')}/{_q('material')}/{_q('mattext')}"))
+    fbs = {f.get("ident"): f.findtext(f".//{_q('mattext')}") or ""
+           for f in it.iter(_q("itemfeedback"))}
+    general = fbs.pop("general_fb", "")
+    fbs = {k: html_to_text(v) for k, v in fbs.items()}
     base = {"id": qid, "objective": fields.get(OBJECTIVE_FIELD, ""), "difficulty": 1,
-            "prompt": prompt, "explanation": html_to_text(
-                (it.find(f"{_q('itemfeedback')}[@ident='general_fb']//{_q('mattext')}").text
-                 or "").split("<br/>")[0])}
-    del general
+            "prompt": _text(it.find(f"{_q('presentation')}/{_q('material')}/{_q('mattext')}")),
+            "explanation": html_to_text(general.split("<br/>")[0])}
     conds = list(it.iter(_q("respcondition")))
     if qtype in ("multiple_choice_question", "true_false_question", "multiple_answers_question"):
         labels = [(lab.get("ident"), _text(lab.find(f".//{_q('mattext')}")))
