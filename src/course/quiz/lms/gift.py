@@ -29,6 +29,7 @@ from course.quiz.bank import (
 from course.quiz.lms.mapping import (
     Render,
     accepted_answers,
+    category_name,
     general_feedback,
     ordering_pairs,
 )
@@ -122,7 +123,8 @@ def document(banks: list[tuple[Bank, list[Question]]], render: Render) -> str:
     for bank, questions in banks:
         objectives = dict.fromkeys(q.objective for q in questions)
         for objective in objectives:
-            blocks.append(f"$CATEGORY: $course$/top/{bank.title}/{objective}")
+            blocks.append(f"$CATEGORY: $course$/top/{category_name(bank.title)}/"
+                          f"{category_name(objective)}")
             blocks += [question(q, bank, render) for q in questions if q.objective == objective]
     return "\n\n".join(blocks) + "\n"
 

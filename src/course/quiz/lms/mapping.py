@@ -9,9 +9,8 @@ from __future__ import annotations
 import html
 import os
 import re
-import sre_constants
-import sre_parse
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,11 @@ from course.quiz.bank import (
     ShortText,
 )
 from course.quiz.html_view import inline
+
+with warnings.catch_warnings():  # deprecated aliases, but the stable way to walk a pattern
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import sre_constants
+    import sre_parse
 
 Format = Literal["cc", "qti", "moodle", "gift"]
 FORMATS: tuple[Format, ...] = ("cc", "qti", "moodle", "gift")
@@ -169,6 +173,9 @@ def carry(q: Question, fmt: Format) -> Carry:
     if isinstance(q, ShortText) and q.mistakes and fmt == "qti":
         result.reasons.append("Canvas short answers are all correct answers: the feedback on "
                               "known wrong answers goes into the general feedback")
+    if isinstance(q, ShortText) and fmt == "cc":
+        result.reasons.append("Moodle's Common Cartridge reader has no feedback for other wrong "
+                              "answers: it is added to the general feedback")
     if isinstance(q, Numeric) and q.mistakes and fmt == "qti":
         result.level = "approximate"
         result.reasons.append("Canvas numeric answers are all correct answers: the feedback on "
@@ -184,6 +191,12 @@ def carry(q: Question, fmt: Format) -> Carry:
 def ident(question_id: str) -> str:
     """The stable item ident of a question in every format (a valid XML name)."""
     return "q-" + re.sub(r"[^A-Za-z0-9_.-]", "_", question_id)
+
+
+def category_name(title: str) -> str:
+    """A chapter title as one level of a Moodle category path, where "/" separates levels and
+    "//" stands for a slash in a name."""
+    return title.replace("/", "//")
 
 
 def slug(title: str) -> str:
@@ -239,6 +252,8 @@ def general_feedback(q: Question, fmt: Format, render: Callable[[str], str]) -> 
         parts += [render(f"{p.prompt}: {p.answer}. {p.feedback}") for p in q.pairs]
     if isinstance(q, Ordering) and level.level != "not carried":
         parts += [render(f"{k}. {i.text}: {i.feedback}") for k, i in enumerate(q.items, 1)]
+    if fmt == "cc" and isinstance(q, ShortText):
+        parts.append(render(f"Any other answer: {q.feedback_incorrect}"))
     if fmt == "qti" and isinstance(q, Numeric | ShortText) and q.mistakes:
         for m in q.mistakes:
             given = m.answer if isinstance(q, ShortText) else f"{m.value:g}"

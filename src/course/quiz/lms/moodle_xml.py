@@ -23,6 +23,7 @@ from course.quiz.lms.mapping import (
     POINTS,
     Render,
     accepted_answers,
+    category_name,
     general_feedback,
     html_to_text,
     ordering_pairs,
@@ -56,7 +57,7 @@ def _short(text: str) -> str:
 
 def category(bank: Bank) -> ET.Element:
     q = ET.Element("question", type="category")
-    _text(q, "category", f"$course$/top/{bank.title}", None)
+    _text(q, "category", f"$course$/top/{category_name(bank.title)}", None)
     return q
 
 

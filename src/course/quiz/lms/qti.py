@@ -197,7 +197,7 @@ def item(q: Question, bank: Bank, flavour: Flavour, render: Render) -> ET.Elemen
             for k, m in enumerate(q.mistakes, 1):
                 _condition(rp, False, _varequal(m.answer), None, f"mistake{k}_fb")
                 feedbacks.append((f"mistake{k}_fb", html(m.feedback)))
-        _condition(rp, True, feedback="general_incorrect_fb")
+        _condition(rp, option_continue, feedback="general_incorrect_fb")
         feedbacks += [("correct_fb", html(q.feedback_correct)),
                       ("general_incorrect_fb", html(q.feedback_incorrect))]
     elif isinstance(q, Matching | Ordering):
