@@ -110,9 +110,16 @@ def test_the_table_covers_every_type_and_format() -> None:
     types = {"single_choice", "true_false", "multiple_select", "numeric", "matching",
              "ordering", "short_text"}
     assert {(t, f) for t in types for f in FORMATS} == set(CARRY)
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "lms-export.md").read_text()
-    for t in types:  # the documented table names every type
-        assert f"| {t} |" in doc
+    readme = Path(__file__).resolve().parent.parent / "src/course/quiz/README.md"
+    rows = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] in types:
+            rows[cells[0]] = cells[1:]
+    assert set(rows) == types  # the documented table has every type, with CARRY's levels
+    for t, cells in rows.items():
+        for fmt, cell in zip(FORMATS, cells, strict=True):
+            assert cell.startswith(CARRY[t, fmt][0]), (t, fmt, cell)
 
 
 # --- structures each importer reads --------------------------------------------------------
