@@ -218,7 +218,6 @@ def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
     from course.itemstats import analyse, text_table, write_report
 
@@ -240,6 +239,20 @@ def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple
         page, table, _ = write_report(analysis, out_dir, assignment)
         lines.append(f"item report: {page} and {table}")
     png = out_dir / f"{assignment}-report.png"
+    fig = score_figure(rows, totals)
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    return "\n".join(lines), png
+
+
+def score_figure(rows: list[dict], totals: list[float]):  # noqa: ANN201 - a matplotlib Figure
+    """The score distribution and each cell's share of full marks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.hist(totals, bins=10, color="#1f4e79")
     # Counts of submissions are whole numbers: no ticks at 0.5.
@@ -248,9 +261,7 @@ def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple
     right.barh([r["cell"] for r in rows], [r["full_marks"] * 100 for r in rows], color="#1f4e79")
     right.set(title="Share of full marks per cell", xlabel="% of submissions", xlim=(0, 100))
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-    return "\n".join(lines), png
+    return fig
 
 
 def read_notebook_names(release_folder: Path) -> set[str]:
