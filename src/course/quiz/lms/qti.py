@@ -84,15 +84,16 @@ def _feedback(item: ET.Element, fb_ident: str, markup: str) -> None:
     _mattext(_sub(fb, "flow_mat"), markup)
 
 
-def _condition(rp: ET.Element, cont: bool, var: ET.Element | None = None,
+def _condition(rp: ET.Element, cont: bool, var: ET.Element | list[ET.Element] | None = None,
                score: float | None = None, feedback: str | None = None,
                action: str = "Set") -> ET.Element:
+    """A ``respcondition``: on ``var`` (several are alternatives), or on any response."""
     cond = _sub(rp, "respcondition", **{"continue": "Yes" if cont else "No"})
     cv = _sub(cond, "conditionvar")
     if var is None:
         _sub(cv, "other")
     else:
-        cv.append(var)
+        cv.extend(var if isinstance(var, list) else [var])
     if score is not None:
         _sub(cond, "setvar", f"{score:g}", action=action, varname="SCORE")
     if feedback:
@@ -187,12 +188,7 @@ def item(q: Question, bank: Bank, flavour: Flavour, render: Render) -> ET.Elemen
         fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"),
                    "render_fib")
         _sub(fib, "response_label", ident="answer1", rshuffle="No")
-        key = ET.Element("conditionvar")
-        cond = _condition(rp, False, None, 100, "correct_fb")
-        cond.remove(cond.find("conditionvar"))
-        cond.insert(0, key)
-        for answer in accepted_answers(q):
-            key.append(_varequal(answer))
+        _condition(rp, False, [_varequal(a) for a in accepted_answers(q)], 100, "correct_fb")
         if flavour == "cc":  # Moodle's FIB reader takes these as wrong answers with feedback
             for k, m in enumerate(q.mistakes, 1):
                 _condition(rp, False, _varequal(m.answer), None, f"mistake{k}_fb")
