@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 # Usual thresholds of classical test theory (e.g. Ebel and Frisbie; docs/item-analysis.md).
@@ -88,7 +89,7 @@ def thirds(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order[:size], order[::-1][:size]
 
 
-def analyse(title: str, items: Sequence[str], scores: np.ndarray,
+def analyse(title: str, items: Sequence[str], scores: ArrayLike,
             labels: Sequence[str] | None = None,
             choices: Sequence[Sequence[Collection[str] | None]] | None = None,
             options: Sequence[Sequence[str]] | None = None) -> Analysis:

@@ -12,15 +12,14 @@ The objective is a sub-category of the chapter's category: GIFT has no tags."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from course.quiz.bank import (
     Bank,
     Matching,
     MultipleSelect,
     Numeric,
-    Option,
     Ordering,
-    Pair,
     Question,
     ShortText,
     SingleChoice,
@@ -32,6 +31,7 @@ from course.quiz.lms.mapping import (
     category_name,
     general_feedback,
     ordering_pairs,
+    question_from,
 )
 from course.sources import PARAGRAPH_ID_RE
 
@@ -162,52 +162,51 @@ def read(text: str) -> list[tuple[str, Question]]:
 def _read_question(block: str, category: str) -> Question:
     name, rest = block.removeprefix("::").split("::", 1)
     start, end = rest.index("{"), rest.index("}")
-    prompt = rest[:start].removeprefix("[markdown]")
-    answer_text = rest[start + 1:end].strip()
-    answer_text, general = answer_text.rsplit("####", 1)
-    base = {"id": _restore(name), "objective": category.rsplit("/", 1)[-1], "difficulty": 1,
-            "prompt": _restore(prompt), "explanation": _restore(general.split("<br>")[0])}
+    answer_text, general = rest[start + 1:end].strip().rsplit("####", 1)
+    data: dict[str, Any] = {
+        "id": _restore(name), "objective": category.rsplit("/", 1)[-1], "difficulty": 1,
+        "prompt": _restore(rest[:start].removeprefix("[markdown]")),
+        "explanation": _restore(general.split("<br>")[0])}
     answer_text = answer_text.strip()
     lines = answer_text.split("\n")
     if answer_text.startswith("#"):
-        first = lines[0].removeprefix("#=")
-        value, fb = first.split("#", 1)
-        answer, tol = value.split(":")
+        value, fb = lines[0].removeprefix("#=").split("#", 1)
+        key, tol = value.split(":")
         mistakes = []
         for ln in lines[1:-1]:
-            v, mfb = ln.removeprefix("=%0%").split("#", 1)
-            mv, mt = v.split(":")
-            mistakes.append({"value": float(mv), "tolerance": float(mt), "feedback": _restore(mfb)})
-        return Numeric(**base, type="numeric", answer=float(answer), tolerance=float(tol),
-                       feedback_correct=_restore(fb), mistakes=mistakes,
-                       feedback_incorrect=_restore(lines[-1].removeprefix("~#")))
-    if "~" in answer_text and not answer_text.startswith(("TRUE", "FALSE")):
-        options, multi = [], "=" not in answer_text
+            given, mfb = ln.removeprefix("=%0%").split("#", 1)
+            mv, mt = given.split(":")
+            mistakes.append({"value": float(mv), "tolerance": float(mt),
+                             "feedback": _restore(mfb)})
+        return question_from({**data, "type": "numeric", "answer": float(key),
+                              "tolerance": float(tol), "feedback_correct": _restore(fb),
+                              "mistakes": mistakes,
+                              "feedback_incorrect": _restore(lines[-1].removeprefix("~#"))})
+    if answer_text.startswith(("TRUE", "FALSE")):
+        truth, wrong, right = answer_text.split("#", 2)
+        answer = truth == "TRUE"
+        ft, ff = (right, wrong) if answer else (wrong, right)
+        return question_from({**data, "type": "true_false", "answer": answer,
+                              "feedback_true": _restore(ft), "feedback_false": _restore(ff)})
+    if "~" in answer_text:
+        options = []
         for k, ln in enumerate(lines):
-            mark = ln[0]
-            body = ln[1:]
-            correct = mark == "="
+            body, correct = ln[1:], ln[0] == "="
             if body.startswith("%"):
                 weight, body = body[1:].split("%", 1)
                 correct = float(weight) > 0
             text, fb = body.split("#", 1)
-            options.append(Option(id=f"o{k}", text=_restore(text), correct=correct,
-                                  feedback=_restore(fb)))
-        cls = MultipleSelect if multi else SingleChoice
-        return cls(**base, type="multiple_select" if multi else "single_choice",
-                   options=options)
+            options.append({"id": f"o{k}", "text": _restore(text), "correct": correct,
+                            "feedback": _restore(fb)})
+        # format.php: without an "=" answer, a multiple-choice block is multiple answer
+        kind = "multiple_select" if "=" not in answer_text else "single_choice"
+        return question_from({**data, "type": kind, "options": options})
     if "->" in answer_text:
         rows = [ln.removeprefix("=").split(" -> ", 1) for ln in lines]
-        choices = list(dict.fromkeys(_restore(a) for _, a in rows))
-        pairs = [Pair(id=f"p{k}", prompt=_restore(p), answer=_restore(a),
-                      feedback="(in the general feedback)") for k, (p, a) in enumerate(rows) if p]
-        return Matching(**base, type="matching", choices=choices, pairs=pairs)
-    if answer_text.startswith(("TRUE", "FALSE")):
-        value, wrong, right = answer_text.split("#", 2)
-        answer = value == "TRUE"
-        ft, ff = (right, wrong) if answer else (wrong, right)
-        return TrueFalse(**base, type="true_false", answer=answer,
-                         feedback_true=_restore(ft), feedback_false=_restore(ff))
+        pairs = [{"id": f"p{k}", "prompt": _restore(p), "answer": _restore(a),
+                  "feedback": "(in the general feedback)"} for k, (p, a) in enumerate(rows) if p]
+        return question_from({**data, "type": "matching", "pairs": pairs,
+                              "choices": list(dict.fromkeys(_restore(a) for _, a in rows))})
     accept, mistakes, correct_fb, incorrect_fb = [], [], "", ""
     for ln in lines:
         body = ln.removeprefix("=")
@@ -220,5 +219,5 @@ def _read_question(block: str, category: str) -> Question:
         else:
             accept.append(_restore(text))
             correct_fb = _restore(fb)
-    return ShortText(**base, type="short_text", accept=accept, mistakes=mistakes,
-                     feedback_correct=correct_fb, feedback_incorrect=incorrect_fb)
+    return question_from({**data, "type": "short_text", "accept": accept, "mistakes": mistakes,
+                          "feedback_correct": correct_fb, "feedback_incorrect": incorrect_fb})

@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
 
 from course.quiz.bank import (
     Bank,
@@ -108,9 +110,10 @@ def finite_matches(pattern: str, limit: int = 200) -> list[str] | None:
     except (re.error, sre_constants.error):
         return None
 
-    def expand(items: sre_parse.SubPattern | list) -> list[str] | None:
+    def expand(items: Any) -> list[str] | None:  # noqa: ANN401 - sre_parse's private types
         out = [""]
         for op, arg in items:
+            options: list[str] | None
             if op is sre_constants.LITERAL:
                 options = [chr(arg)]
             elif op is sre_constants.SUBPATTERN:
@@ -188,6 +191,14 @@ def carry(q: Question, fmt: Format) -> Carry:
     return result
 
 
+_QUESTION: TypeAdapter[Question] = TypeAdapter(Question)
+
+
+def question_from(data: dict[str, Any]) -> Question:
+    """A question read back from an export, checked by the bank's own model."""
+    return _QUESTION.validate_python(data)
+
+
 def ident(question_id: str) -> str:
     """The stable item ident of a question in every format (a valid XML name)."""
     return "q-" + re.sub(r"[^A-Za-z0-9_.-]", "_", question_id)
@@ -254,10 +265,10 @@ def general_feedback(q: Question, fmt: Format, render: Callable[[str], str]) -> 
         parts += [render(f"{k}. {i.text}: {i.feedback}") for k, i in enumerate(q.items, 1)]
     if fmt == "cc" and isinstance(q, ShortText):
         parts.append(render(f"Any other answer: {q.feedback_incorrect}"))
-    if fmt == "qti" and isinstance(q, Numeric | ShortText) and q.mistakes:
-        for m in q.mistakes:
-            given = m.answer if isinstance(q, ShortText) else f"{m.value:g}"
-            parts.append(render(f"If you answered {given}: {m.feedback}"))
+    if fmt == "qti" and isinstance(q, ShortText):
+        parts += [render(f"If you answered {m.answer}: {m.feedback}") for m in q.mistakes]
+    if fmt == "qti" and isinstance(q, Numeric):
+        parts += [render(f"If you answered {m.value:g}: {m.feedback}") for m in q.mistakes]
     return parts
 
 

@@ -5,15 +5,14 @@ and ``idnumber``, its objective as a tag, the explanation as general feedback.""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from course.quiz.bank import (
     Bank,
     Matching,
     MultipleSelect,
     Numeric,
-    Option,
     Ordering,
-    Pair,
     Question,
     ShortText,
     SingleChoice,
@@ -27,6 +26,7 @@ from course.quiz.lms.mapping import (
     general_feedback,
     html_to_text,
     ordering_pairs,
+    question_from,
 )
 
 MOODLE_TYPES = {"single_choice": "multichoice", "multiple_select": "multichoice",
@@ -94,8 +94,8 @@ def question(q: Question, bank: Bank, render: Render) -> ET.Element:
                 "moodle_auto_format")
     elif isinstance(q, Numeric):
         _answer(el, 100, f"{q.answer:g}", html(q.feedback_correct), None, q.tolerance)
-        for m in q.mistakes:
-            _answer(el, 0, f"{m.value:g}", html(m.feedback), None, m.tolerance)
+        for near in q.mistakes:
+            _answer(el, 0, f"{near.value:g}", html(near.feedback), None, near.tolerance)
         _answer(el, 0, "*", html(q.feedback_incorrect), None, 0)
     elif isinstance(q, ShortText):
         ET.SubElement(el, "usecase").text = "0"
@@ -138,59 +138,64 @@ def _t(el: ET.Element | None, path: str = "text") -> str:
     return html_to_text(el.findtext(path) or "") if el is not None else ""
 
 
+def _raw(el: ET.Element, path: str = "text") -> str:
+    found = el.findtext(path)
+    if found is None:
+        raise ValueError(f"Moodle XML answer without <{path}>")
+    return found
+
+
 def read_questions(root: ET.Element) -> list[Question]:
-    out: list[Question] = []
-    for el in root.iter("question"):
-        if el.get("type") == "category":
-            continue
-        out.append(read_question(el))
-    return out
+    return [read_question(el) for el in root.iter("question") if el.get("type") != "category"]
 
 
 def read_question(el: ET.Element) -> Question:
     kind = el.get("type")
     answers = el.findall("answer")
-    base = {"id": el.findtext("idnumber"), "objective": el.findtext("tags/tag/text"),
-            "difficulty": 1, "prompt": _t(el.find("questiontext")),
-            "explanation": html_to_text((el.findtext("generalfeedback/text") or "")
-                                        .split("<br/>")[0])}
+    data: dict[str, Any] = {
+        "id": el.findtext("idnumber"), "objective": el.findtext("tags/tag/text"),
+        "difficulty": 1, "prompt": _t(el.find("questiontext")),
+        "explanation": html_to_text((el.findtext("generalfeedback/text") or "")
+                                    .split("<br/>")[0])}
+
+    def fraction(a: ET.Element) -> float:
+        return float(a.get("fraction", "0"))
+
     if kind == "multichoice":
-        options = [Option(id=f"o{k}", text=_t(a), correct=float(a.get("fraction")) > 0,
-                          feedback=_t(a.find("feedback"))) for k, a in enumerate(answers)]
-        if el.findtext("single") == "true":
-            return SingleChoice(**base, type="single_choice", options=options)
-        return MultipleSelect(**base, type="multiple_select", options=options)
+        options = [{"id": f"o{k}", "text": _t(a), "correct": fraction(a) > 0,
+                    "feedback": _t(a.find("feedback"))} for k, a in enumerate(answers)]
+        single = el.findtext("single") == "true"
+        return question_from({**data, "type": "single_choice" if single else "multiple_select",
+                              "options": options})
     if kind == "truefalse":
         by = {a.findtext("text"): a for a in answers}
-        return TrueFalse(**base, type="true_false",
-                         answer=float(by["true"].get("fraction")) == 100,
-                         feedback_true=_t(by["true"].find("feedback")),
-                         feedback_false=_t(by["false"].find("feedback")))
+        return question_from({**data, "type": "true_false",
+                              "answer": fraction(by["true"]) == 100,
+                              "feedback_true": _t(by["true"].find("feedback")),
+                              "feedback_false": _t(by["false"].find("feedback"))})
+    other = next((a for a in answers if a.findtext("text") == "*"), ET.Element("answer"))
     if kind == "numerical":
-        right = next(a for a in answers if float(a.get("fraction")) == 100)
-        rest = [a for a in answers if a is not right and a.findtext("text") != "*"]
-        other = next(a for a in answers if a.findtext("text") == "*")
-        return Numeric(**base, type="numeric", answer=float(right.findtext("text")),
-                       tolerance=float(right.findtext("tolerance")),
-                       feedback_correct=_t(right.find("feedback")),
-                       feedback_incorrect=_t(other.find("feedback")),
-                       mistakes=[{"value": float(a.findtext("text")),
-                                  "tolerance": float(a.findtext("tolerance")),
-                                  "feedback": _t(a.find("feedback"))} for a in rest])
+        right = next(a for a in answers if fraction(a) == 100)
+        rest = [a for a in answers if a is not right and a is not other]
+        return question_from({
+            **data, "type": "numeric", "answer": float(_raw(right)),
+            "tolerance": float(_raw(right, "tolerance")),
+            "feedback_correct": _t(right.find("feedback")),
+            "feedback_incorrect": _t(other.find("feedback")),
+            "mistakes": [{"value": float(_raw(a)), "tolerance": float(_raw(a, "tolerance")),
+                          "feedback": _t(a.find("feedback"))} for a in rest]})
     if kind == "shortanswer":
-        right = [a for a in answers if float(a.get("fraction")) == 100]
-        other = next(a for a in answers if a.findtext("text") == "*")
-        wrong = [a for a in answers if a not in right and a is not other]
-        unescape = lambda s: s.replace(r"\*", "*")  # noqa: E731
-        return ShortText(**base, type="short_text",
-                         accept=[unescape(a.findtext("text")) for a in right],
-                         feedback_correct=_t(right[0].find("feedback")),
-                         feedback_incorrect=_t(other.find("feedback")),
-                         mistakes=[{"answer": unescape(a.findtext("text")),
-                                    "feedback": _t(a.find("feedback"))} for a in wrong])
-    subs = el.findall("subquestion")
-    rows = [(_t(s), s.findtext("answer/text")) for s in subs]
-    choices = list(dict.fromkeys(a for _, a in rows))
-    pairs = [Pair(id=f"p{k}", prompt=p, answer=a, feedback="(in the general feedback)")
+        accepted = [a for a in answers if fraction(a) == 100]
+        wrong = [a for a in answers if a not in accepted and a is not other]
+        return question_from({
+            **data, "type": "short_text",
+            "accept": [_raw(a).replace(r"\*", "*") for a in accepted],
+            "feedback_correct": _t(accepted[0].find("feedback")),
+            "feedback_incorrect": _t(other.find("feedback")),
+            "mistakes": [{"answer": _raw(a).replace(r"\*", "*"),
+                          "feedback": _t(a.find("feedback"))} for a in wrong]})
+    rows = [(_t(sub), _raw(sub, "answer/text")) for sub in el.findall("subquestion")]
+    pairs = [{"id": f"p{k}", "prompt": p, "answer": a, "feedback": "(in the general feedback)"}
              for k, (p, a) in enumerate(rows) if p]
-    return Matching(**base, type="matching", choices=choices, pairs=pairs)
+    return question_from({**data, "type": "matching",
+                          "choices": list(dict.fromkeys(a for _, a in rows)), "pairs": pairs})

@@ -15,16 +15,14 @@ Structures follow the importers (docs/lms-export.md has the links):
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Literal
+from typing import Any, Literal
 
 from course.quiz.bank import (
     Bank,
     Matching,
     MultipleSelect,
     Numeric,
-    Option,
     Ordering,
-    Pair,
     Question,
     ShortText,
     SingleChoice,
@@ -40,6 +38,7 @@ from course.quiz.lms.mapping import (
     ident,
     ordering_pairs,
     position_label,
+    question_from,
 )
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -237,89 +236,96 @@ def assessment(bank: Bank, flavour: Flavour, render: Render) -> ET.Element:
 
 # --- reading back (round-trip tests, and a check that what was written is what is meant) ---
 
-def _text(el: ET.Element | None) -> str:
-    return html_to_text(el.text or "") if el is not None else ""
-
-
 def _q(tag: str) -> str:
     return f"{{{QTI_NS}}}{tag}"
 
 
+def _need(el: ET.Element | None, what: str) -> ET.Element:
+    if el is None:
+        raise ValueError(f"QTI item without {what}")
+    return el
+
+
+def _text(el: ET.Element | None) -> str:
+    return html_to_text(el.text or "") if el is not None else ""
+
+
+def _mat(el: ET.Element) -> str:
+    return _text(el.find(f".//{_q('mattext')}"))
+
+
 def read_items(root: ET.Element) -> list[Question]:
     """The bank's questions from an assessment written by ``assessment`` (difficulty is not
-    carried and comes back as 1; prompts come back without the unit)."""
-    out = []
-    for it in root.iter(_q("item")):
-        out.append(read_item(it))
-    return out
-
-
-def _fields(it: ET.Element) -> dict[str, str]:
-    return {f.findtext(_q("fieldlabel")): f.findtext(_q("fieldentry")) or ""
-            for f in it.iter(_q("qtimetadatafield"))}
+    carried and comes back as 1; the unit stays in the prompt)."""
+    return [read_item(it) for it in root.iter(_q("item"))]
 
 
 def read_item(it: ET.Element) -> Question:
-    fields = _fields(it)
-    qtype = fields["question_type"]
-    qid = it.get("title")
-    fbs = {f.get("ident"): f.findtext(f".//{_q('mattext')}") or ""
+    fields = {f.findtext(_q("fieldlabel")) or "": f.findtext(_q("fieldentry")) or ""
+              for f in it.iter(_q("qtimetadatafield"))}
+    qtype, qid = fields["question_type"], it.get("title", "")
+    raw = {f.get("ident", ""): f.findtext(f".//{_q('mattext')}") or ""
            for f in it.iter(_q("itemfeedback"))}
-    general = fbs.pop("general_fb", "")
-    fbs = {k: html_to_text(v) for k, v in fbs.items()}
-    base = {"id": qid, "objective": fields.get(OBJECTIVE_FIELD, ""), "difficulty": 1,
-            "prompt": _text(it.find(f"{_q('presentation')}/{_q('material')}/{_q('mattext')}")),
-            "explanation": html_to_text(general.split("<br/>")[0])}
+    general = raw.pop("general_fb", "")
+    fbs = {k: html_to_text(v) for k, v in raw.items()}
+    data: dict[str, Any] = {
+        "id": qid, "objective": fields.get(OBJECTIVE_FIELD, ""), "difficulty": 1,
+        "prompt": _text(it.find(f"{_q('presentation')}/{_q('material')}/{_q('mattext')}")),
+        "explanation": html_to_text(general.split("<br/>")[0])}
     conds = list(it.iter(_q("respcondition")))
+
+    def value(tag: str) -> float:
+        return float(_need(it.find(f".//{_q(tag)}"), tag).text or "nan")
+
     if qtype in ("multiple_choice_question", "true_false_question", "multiple_answers_question"):
-        labels = [(lab.get("ident"), _text(lab.find(f".//{_q('mattext')}")))
-                  for lab in it.iter(_q("response_label"))]
         correct = set()
         for c in conds:
             score = c.findtext(_q("setvar"))
             if score and float(score) > 0:
-                for v in c.iter(_q("varequal")):
-                    if not any(v in list(n) for n in c.iter(_q("not"))):
-                        correct.add(v.text)
+                negated = {id(v) for n in c.iter(_q("not")) for v in n}
+                correct |= {v.text for v in c.iter(_q("varequal")) if id(v) not in negated}
         if qtype == "true_false_question":
-            return TrueFalse(**base, type="true_false", answer="true" in correct,
-                             feedback_true=fbs["true_fb"], feedback_false=fbs["false_fb"])
+            return question_from({**data, "type": "true_false", "answer": "true" in correct,
+                                  "feedback_true": fbs["true_fb"],
+                                  "feedback_false": fbs["false_fb"]})
         prefix = ident(qid) + "-"
-        options = [Option(id=oid.removeprefix(prefix), text=text, correct=oid in correct,
-                          feedback=fbs[f"{oid}_fb"]) for oid, text in labels]
-        if qtype == "multiple_choice_question":
-            return SingleChoice(**base, type="single_choice", options=options)
-        return MultipleSelect(**base, type="multiple_select", options=options)
+        options = [{"id": lab.get("ident", "").removeprefix(prefix), "text": _mat(lab),
+                    "correct": lab.get("ident") in correct,
+                    "feedback": fbs[f"{lab.get('ident')}_fb"]}
+                   for lab in it.iter(_q("response_label"))]
+        kind = "single_choice" if qtype == "multiple_choice_question" else "multiple_select"
+        return question_from({**data, "type": kind, "options": options})
     if qtype == "numerical_question":
-        lo = float(it.find(f".//{_q('vargte')}").text)
-        hi = float(it.find(f".//{_q('varlte')}").text)
-        answer = float(it.find(f".//{_q('or')}/{_q('varequal')}").text)
-        return Numeric(**base, type="numeric", answer=answer, tolerance=round((hi - lo) / 2, 9),
-                       feedback_correct=fbs["correct_fb"],
-                       feedback_incorrect=fbs["general_incorrect_fb"])
+        lo, hi = value("vargte"), value("varlte")
+        answer = float(_need(it.find(f".//{_q('or')}/{_q('varequal')}"), "answer").text or "")
+        return question_from({**data, "type": "numeric", "answer": answer,
+                              "tolerance": round((hi - lo) / 2, 9),
+                              "feedback_correct": fbs["correct_fb"],
+                              "feedback_incorrect": fbs["general_incorrect_fb"]})
     if qtype == "short_answer_question":
         key = next(c for c in conds if c.findtext(_q("setvar")) == "100")
-        accept = [v.text for v in key.iter(_q("varequal"))]
         mistakes = []
         for c in conds:
             fb = c.find(_q("displayfeedback"))
-            if fb is not None and fb.get("linkrefid", "").startswith("mistake"):
-                mistakes.append({"answer": c.find(f".//{_q('varequal')}").text,
-                                 "feedback": fbs[fb.get("linkrefid")]})
-        return ShortText(**base, type="short_text", accept=accept, mistakes=mistakes,
-                         feedback_correct=fbs["correct_fb"],
-                         feedback_incorrect=fbs["general_incorrect_fb"])
+            link = fb.get("linkrefid", "") if fb is not None else ""
+            if link.startswith("mistake"):
+                given = _need(c.find(f".//{_q('varequal')}"), "wrong answer").text
+                mistakes.append({"answer": given, "feedback": fbs[link]})
+        return question_from({**data, "type": "short_text",
+                              "accept": [v.text for v in key.iter(_q("varequal"))],
+                              "mistakes": mistakes, "feedback_correct": fbs["correct_fb"],
+                              "feedback_incorrect": fbs["general_incorrect_fb"]})
     # matching (ordering comes back as matching to positions)
-    lids = [lid for lid in it.iter(_q("response_lid"))]
-    names = {lab.get("ident"): _text(lab.find(f".//{_q('mattext')}"))
-             for lab in lids[0].iter(_q("response_label"))}
+    lids = list(it.iter(_q("response_lid")))
+    names = {lab.get("ident"): _mat(lab) for lab in lids[0].iter(_q("response_label"))}
     answers = {}
     for c in conds:
         v = c.find(f".//{_q('varequal')}")
         if v is not None and c.findtext(_q("setvar")):
             answers[v.get("respident")] = names[v.text]
-    pairs = [Pair(id=lid.get("ident").removeprefix("response_"),
-                  prompt=_text(lid.find(f"{_q('material')}/{_q('mattext')}")),
-                  answer=answers[lid.get("ident")], feedback="(in the general feedback)")
+    pairs = [{"id": lid.get("ident", "").removeprefix("response_"),
+              "prompt": _text(lid.find(f"{_q('material')}/{_q('mattext')}")),
+              "answer": answers[lid.get("ident")], "feedback": "(in the general feedback)"}
              for lid in lids]
-    return Matching(**base, type="matching", choices=list(names.values()), pairs=pairs)
+    return question_from({**data, "type": "matching", "choices": list(names.values()),
+                          "pairs": pairs})
