@@ -67,6 +67,18 @@ def test_export_writes_nbgrader_and_canvas_csv(graded: Path) -> None:
     assert {r["student_id"]: float(r["score"]) for r in nbgrader_rows} == scores
 
 
+def test_export_writes_moodle_grade_import_csv(graded: Path) -> None:
+    """Moodle's "Import grades from CSV": a user identifier column and one column per
+    assignment; students who did not submit are left out rather than given 0."""
+    result = run(graded, "export", "ps0")
+    assert result.exit_code == 0 and "moodle-ps0.csv" in result.output
+    with open(graded / "autograder/export/moodle-ps0.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["ID number", "Email address", "ps0"]
+    assert {row[0]: float(row[2]) for row in rows[1:]} == {"1001": 3.0, "1002": 1.0,
+                                                           "1003": 1.0}
+
+
 def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
     def text() -> str:
         html = (graded / "autograder/feedback/1002/ps0/questions.html").read_text()
@@ -142,6 +154,20 @@ def test_report_prints_table_and_saves_plot(graded: Path) -> None:
     assert "test_count_words" in result.output and "33%" in result.output
     png = graded / "autograder/reports/ps0-report.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the item statistics of LMS quizzes, per graded cell (course.itemstats)
+    # autograded cells score all or nothing: the reliability is KR-20
+    assert "3 students" in result.output and "KR-20" in result.output, result.output
+    page = (graded / "autograder/reports/ps0-items.html").read_text()
+    assert "test_count_words" in page and "discrimination" in page
+    assert (graded / "autograder/reports/ps0-items.csv").exists()
+
+
+def test_score_histogram_counts_on_whole_numbers() -> None:
+    from course.grading.outputs import score_figure
+
+    fig = score_figure([{"cell": "a", "full_marks": 0.5}], [1.0, 2.5, 2.5, 4.0])
+    ticks = fig.axes[0].get_yticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
 
 
 def test_validate_catches_what_autograde_would(graded: Path) -> None:

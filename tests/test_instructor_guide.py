@@ -31,7 +31,11 @@ import zipfile
 from html import unescape
 from pathlib import Path
 
+from lms_responses import write_canvas, write_moodle
 from test_grading_support import FIXTURES, HIDDEN_TESTS, make_course
+
+from course.quiz.bank import load_all_banks
+from course.quiz.lms import FILE_NAMES
 
 GUIDE = Path(__file__).resolve().parent.parent / "autograder" / "README.md"
 HUB_CONFIG = "# /etc/jupyter/nbgrader_config.py"
@@ -83,6 +87,10 @@ def lms_downloads(root: Path) -> None:
         archive.write(FIXTURES / "honest/partial-marks.ipynb", "roe_1002_5502_questions.ipynb")
     (root / "submissions" / "1003").mkdir(parents=True)
     shutil.copy(FIXTURES / "honest/wrong-answers.ipynb", root / "submissions/1003/questions.ipynb")
+    # what `course report quiz` reads: a class's answers to a chapter's quiz, from each LMS
+    bank = load_all_banks()[0]
+    write_canvas(bank, root / "canvas-student-analysis.csv")
+    write_moodle(bank, root / "moodle-responses.csv")
 
 
 class Student:
@@ -163,7 +171,23 @@ def check_grading(root: Path, outputs: dict[str, str]) -> None:
     assert "not submitted through the exchange (3): 1001, 1002, 1003" in listed
     assert (root / "autograder/feedback/1002/ps0/questions.html").exists()  # for the LMS
     assert (root / "autograder/export/canvas-ps0.csv").exists()
+    assert (root / "autograder/export/moodle-ps0.csv").exists()
     assert (root / "autograder/reports/ps0-report.png").exists()
+    assert (root / "autograder/reports/ps0-items.html").exists()
+
+
+def check_lms_quizzes(root: Path, outputs: dict[str, str]) -> None:
+    """Section 7: every format written, and the item report from both LMS downloads."""
+    for name in FILE_NAMES.values():
+        assert (root / "lms" / name).stat().st_size > 0
+    exported = [out for command, out in outputs.items() if command.startswith("course quiz")]
+    assert len(exported) == len(FILE_NAMES)
+    assert any("NOT CARRIED: cc: question" in out for out in exported)
+    for download in ("canvas-student-analysis", "moodle-responses"):
+        printed = outputs[f"course report quiz {download}.csv"]
+        assert "30 students" in printed and "KR-20" in printed
+        for suffix in ("html", "csv", "png"):
+            assert (root / f"autograder/reports/{download}-items.{suffix}").exists()
 
 
 def check_fetched_feedback(students: list[Student]) -> None:
@@ -195,6 +219,7 @@ def test_every_guide_command_runs(tmp_path: Path) -> None:
     assert list(exchange.glob("*/outbound/ps0/questions.ipynb"))
     check_grading(root, outputs)
     check_fetched_feedback(students)
+    check_lms_quizzes(root, outputs)
 
 
 def fence_openings(text: str) -> list[tuple[str, str]]:

@@ -178,27 +178,91 @@ def feedback(course: Course, assignment: str, reveal_hidden: bool) -> None:
               default=Path("autograder/export"), show_default=True)
 @pass_course
 def export(course: Course, assignment: str, out_dir: Path) -> None:
-    """Write nbgrader's grades CSV and a Canvas gradebook-import CSV."""
-    from course.grading.outputs import export_canvas_csv, export_nbgrader_csv
+    """Write nbgrader's grades CSV, a Canvas gradebook-import CSV and a Moodle grade-import
+    CSV."""
+    from course.grading.outputs import export_canvas_csv, export_moodle_csv, export_nbgrader_csv
 
     out_dir = course.output_folder(out_dir)
     a = export_nbgrader_csv(*course.db, out_dir / "grades.csv")
     b = export_canvas_csv(*course.db, assignment, out_dir / f"canvas-{assignment}.csv")
-    click.echo(f"wrote {a}\nwrote {b}")
+    c = export_moodle_csv(*course.db, assignment, out_dir / f"moodle-{assignment}.csv")
+    click.echo(f"wrote {a}\nwrote {b}\nwrote {c}")
 
 
 @main.command()
 @click.argument("assignment")
+@click.argument("responses", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("autograder/reports"), show_default=True)
+@click.option("--chapter", "chapters", multiple=True,
+              help="`report quiz`: match questions only in these chapters' banks.")
 @pass_course
-def report(course: Course, assignment: str, out_dir: Path) -> None:
-    """Print the score distribution and per-cell results, and save them as a PNG plot."""
+def report(course: Course, assignment: str, responses: Path | None, out_dir: Path,
+           chapters: tuple[str, ...]) -> None:
+    """Item report of ASSIGNMENT (psN: from the gradebook), or `report quiz RESPONSES` for
+    answers downloaded from Canvas or Moodle: table, HTML, CSV and plots."""
+    if assignment == "quiz":
+        _report_quiz(responses, course.output_folder(out_dir), chapters)
+        return
     from course.grading.outputs import report as make
 
     text, png = make(*course.db, assignment, course.output_folder(out_dir))
     click.echo(text)
     click.echo(f"plot: {png}")
+
+
+# --- LMS quizzes (issue 12): `course quiz export` and `course report quiz`; docs/lms-export.md
+
+def _report_quiz(responses: Path | None, out_dir: Path, chapters: tuple[str, ...]) -> None:
+    from course.itemstats import text_table, write_report
+    from course.quiz.lms import ExportError, select_banks
+    from course.quiz.lms.responses import ResponsesError, analyse_responses
+
+    if responses is None:
+        raise click.UsageError("`course report quiz` needs the responses file: "
+                               "course report quiz RESPONSES.csv")
+    try:
+        analysis = analyse_responses(responses, select_banks(list(chapters) or None))
+    except (ExportError, ResponsesError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    page, table, png = write_report(analysis, out_dir, responses.stem)
+    click.echo(text_table(analysis))
+    click.echo(f"wrote {page}\nwrote {table}\nwrote {png}")
+
+
+@main.group()
+def quiz() -> None:
+    """The question banks (book/quizzes/): `check` them, `export` them to an LMS."""
+
+
+@quiz.command("export")
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["cc", "qti", "moodle", "gift"]),
+              help="cc: Common Cartridge 1.1 (Canvas, Moodle); qti: Canvas's QTI .zip; "
+                   "moodle: Moodle XML; gift: Moodle's GIFT text.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder to write the file into (created if missing).")
+@click.option("--chapter", "chapters", multiple=True,
+              help="Only this chapter's bank (repeatable; default: all).")
+@click.option("--book-url", default=None,
+              help="URL of the published book: paragraph citations become links to it.")
+def quiz_export(fmt: str, out_dir: Path, chapters: tuple[str, ...],
+                book_url: str | None) -> None:
+    """Write the question bank as one LMS import file, one quiz or category per chapter."""
+    from course.quiz.lms import ExportError, export
+
+    try:
+        result = export(fmt, out_dir, list(chapters) or None, book_url)  # type: ignore[arg-type]
+    except ExportError as error:
+        raise click.ClickException(str(error)) from error
+    for notice in result.notices:
+        click.echo(str(notice), err=True)
+    click.echo(f"wrote {result.path}: {len(result.exact)} questions exact, "
+               f"{len(result.approximate)} approximate, {len(result.not_carried)} not carried")
+
+
+# --- end of LMS quizzes
 
 
 @main.command()
@@ -230,11 +294,6 @@ def validate(root: Path | None, notebook: Path, released: Path | None) -> None:
         click.echo(f"{notebook}: {finding.kind}: {finding.detail}"
                    + (f" (cell {finding.cell})" if finding.cell else ""))
     sys.exit(1)
-
-
-@main.group()
-def quiz() -> None:
-    """The question banks (book/quizzes/): check them."""
 
 
 @quiz.command("check")

@@ -189,31 +189,67 @@ def export_canvas_csv(db_url: str, course_id: str, assignment: str, dest: Path,
     return dest
 
 
+def export_moodle_csv(db_url: str, course_id: str, assignment: str, dest: Path,
+                      column: str | None = None) -> Path:
+    """The CSV that Moodle's "Import grades from CSV" takes (grade/import/csv): a user
+    identifier column (mapped on import to "ID number", where the course keeps its student ids)
+    and one column per assignment, mapped on import to the grade item. Students who did not
+    submit are left out, so that an import does not overwrite a grade given another way."""
+    column = column or assignment
+    with Gradebook(db_url, course_id) as gb, open(dest, "w", newline="",
+                                                   encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ID number", "Email address", column])
+        for student in sorted(gb.students, key=lambda s: s.id):
+            try:
+                score = gb.find_submission(assignment, student.id).score
+            except Exception:
+                continue
+            writer.writerow([student.id, student.email or "", f"{score:g}"])
+    return dest
+
+
+def cell_scores(db_url: str, course_id: str,
+                assignment: str) -> tuple[list[dict], list[str], list[list[float]]]:
+    """The graded cells (notebook, cell, points), the students, and each student's score on
+    each cell as a share of its points."""
+    with Gradebook(db_url, course_id) as gb:
+        submissions = sorted(gb.assignment_submissions(assignment), key=lambda s: s.student_id)
+        cells = [{"notebook": nb.name, "cell": cell.name, "points": cell.max_score}
+                 for nb in gb.find_assignment(assignment).notebooks for cell in nb.grade_cells]
+        matrix = []
+        for s in submissions:
+            got = {(n.name, g.name): g.score for n in s.notebooks for g in n.grades}
+            matrix.append([(got.get((c["notebook"], c["cell"])) or 0.0) / c["points"]
+                           if c["points"] else 0.0 for c in cells])
+        return cells, [s.student_id for s in submissions], matrix
+
+
 def cell_table(db_url: str, course_id: str, assignment: str) -> tuple[list[dict], list[float]]:
     """Per graded cell: mean score and share of full marks; and every submission's total."""
-    rows, totals = [], []
-    with Gradebook(db_url, course_id) as gb:
-        submissions = [s for s in gb.assignment_submissions(assignment)]
-        totals = [s.score for s in submissions]
-        for nb in gb.find_assignment(assignment).notebooks:
-            for cell in nb.grade_cells:
-                scores = [g.score for s in submissions for n in s.notebooks
-                          if n.name == nb.name for g in n.grades if g.name == cell.name]
-                full = sum(1 for x in scores if x >= cell.max_score)
-                rows.append({
-                    "notebook": nb.name, "cell": cell.name, "points": cell.max_score,
-                    "mean": sum(scores) / len(scores) if scores else 0.0,
-                    "full_marks": full / len(scores) if scores else 0.0,
-                })
+    cells, _, matrix = cell_scores(db_url, course_id, assignment)
+    rows = []
+    for j, cell in enumerate(cells):
+        shares = [row[j] for row in matrix]
+        rows.append({**cell,
+                     "mean": sum(x * cell["points"] for x in shares) / len(shares)
+                     if shares else 0.0,
+                     "full_marks": sum(1 for x in shares if x >= 1) / len(shares)
+                     if shares else 0.0})
+    totals = [sum(x * c["points"] for x, c in zip(row, cells, strict=True)) for row in matrix]
     return rows, totals
 
 
 def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple[str, Path]:
-    """A text table of the cells and a PNG with the score distribution and each cell's mean."""
+    """A text table of the cells with their item statistics (course.itemstats, the same as
+    for LMS quizzes), a PNG with the score distribution and each cell's share of full marks,
+    and the item report (HTML, CSV, PNG) beside it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from course.itemstats import analyse, text_table, write_report
 
     rows, totals = cell_table(db_url, course_id, assignment)
     lines = [f"{assignment}: {len(totals)} submissions"]
@@ -225,16 +261,37 @@ def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple
         lines.append(f"{row['notebook']:<14} {row['cell']:<24} {row['points']:>6g} "
                      f"{row['mean']:>6.2f} {row['full_marks']:>10.0%}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    cells, _, matrix = cell_scores(db_url, course_id, assignment)
+    if matrix and cells:
+        analysis = analyse(assignment, [c["cell"] for c in cells], matrix,
+                           labels=[f"{c['notebook']}: {c['cell']}" for c in cells])
+        lines += ["", text_table(analysis)]
+        page, table, _ = write_report(analysis, out_dir, assignment)
+        lines.append(f"item report: {page} and {table}")
     png = out_dir / f"{assignment}-report.png"
+    fig = score_figure(rows, totals)
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    return "\n".join(lines), png
+
+
+def score_figure(rows: list[dict], totals: list[float]):
+    """The score distribution and each cell's share of full marks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.hist(totals, bins=10, color="#1f4e79")
+    # Counts of submissions are whole numbers: no ticks at 0.5.
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
     left.set(title="Score distribution", xlabel="total score", ylabel="submissions")
     right.barh([r["cell"] for r in rows], [r["full_marks"] * 100 for r in rows], color="#1f4e79")
     right.set(title="Share of full marks per cell", xlabel="% of submissions", xlim=(0, 100))
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-    return "\n".join(lines), png
+    return fig
 
 
 def read_notebook_names(release_folder: Path) -> set[str]:
