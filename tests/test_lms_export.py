@@ -30,7 +30,7 @@ from course.quiz.bank import (
     load_all_banks,
 )
 from course.quiz.engine import normalise
-from course.quiz.lms import FILE_NAMES, ExportError, export, gift, moodle_xml, qti
+from course.quiz.lms import FILE_NAMES, ExportError, export, gift, moodle_xml, qti, select_banks
 from course.quiz.lms.mapping import (
     CARRY,
     FORMATS,
@@ -46,8 +46,13 @@ CC = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
 BOOK = "https://example.org/russia-nk"
 
 
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
 def all_questions() -> list[Question]:
-    return [q for bank in load_all_banks() for q in bank.questions]
+    """The questions as the exporters see them (quotations written out)."""
+    return [q for bank in select_banks() for q in bank.questions]
 
 
 def run(*args: str):
@@ -266,7 +271,9 @@ def _t2q_text(q: Question) -> str | None:
     elif isinstance(q, MultipleSelect):
         lines = [f"[{'*' if o.correct else ' '}] {md(o.text)}" for o in q.options]
     elif isinstance(q, Numeric):
-        lines = [f"=   {q.answer:g} +- {q.tolerance:g}" if q.tolerance else f"=   {q.answer:g}"]
+        # plain decimals: text2qti reads no exponent ("2e+06")
+        lines = [f"=   {_num(q.answer)} +- {_num(q.tolerance)}" if q.tolerance
+                 else f"=   {_num(q.answer)}"]
     elif isinstance(q, ShortText):
         lines = [f"*   {a}" for a in accepted_answers(q)]
     else:

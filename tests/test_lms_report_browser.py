@@ -9,7 +9,7 @@ from conftest import serve_folder
 from lms_responses import write_canvas
 
 from course.itemstats import write_report
-from course.quiz.bank import load_all_banks
+from course.quiz.lms import select_banks
 from course.quiz.lms.responses import analyse_responses
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 def test_item_report_shows_every_item_and_its_figure_offline(offline_page, axe,
                                                              tmp_path: Path) -> None:
-    bank = load_all_banks()[0]
+    bank = select_banks()[0]
     bad = bank.questions[-1].id
     analysis = analyse_responses(
         write_canvas(bank, tmp_path / "canvas-miskeyed-last.csv", miskeyed=bad), [bank])

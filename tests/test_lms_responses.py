@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from lms_responses import right_share, write_canvas, write_moodle
 
 from course.cli import main
-from course.quiz.bank import load_all_banks
+from course.quiz.lms import select_banks
 from course.quiz.lms.responses import ResponsesError, analyse_responses
 
 WRITERS = {"canvas": write_canvas, "moodle": write_moodle}
@@ -22,7 +22,7 @@ WRITERS = {"canvas": write_canvas, "moodle": write_moodle}
 @pytest.fixture(scope="module")
 def bank():
     """The chapter with the most question types, so that every reader path is used."""
-    return max(load_all_banks(), key=lambda b: len({q.type for q in b.questions}))
+    return max(select_banks(), key=lambda b: len({q.type for q in b.questions}))
 
 
 @pytest.fixture

@@ -312,9 +312,11 @@ def _finish_html(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    report = icons.trim_build(outdir)
-    logger.info("course: Font Awesome trimmed to %d icon names, %d glyphs",
-                len(report.names), len(report.codepoints))
+    # the icon files to trim are the book theme's (pydata-sphinx-theme's Font Awesome)
+    if app.config.html_theme in ("sphinx_book_theme", "pydata_sphinx_theme"):
+        report = icons.trim_build(outdir)
+        logger.info("course: Font Awesome trimmed to %d icon names, %d glyphs",
+                    len(report.names), len(report.codepoints))
     if app.config.html_favicon and not isurl(app.config.html_favicon):
         # browsers that skip the page's icon link ask the site root for /favicon.ico
         favicon.write_ico(Path(app.confdir) / app.config.html_favicon, outdir / "favicon.ico")

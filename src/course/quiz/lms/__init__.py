@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from course.quiz.bank import Bank, BankError, load_all_banks
 from course.quiz.lms import gift, moodle_xml, qti
@@ -22,6 +23,7 @@ from course.quiz.lms.mapping import (
     carry,
     slug,
 )
+from course.quotations import as_plain_text
 
 FILE_NAMES: dict[Format, str] = {
     "cc": "course-quizzes.imscc",
@@ -48,10 +50,21 @@ class Export:
     notices: list[Notice] = field(default_factory=list)
 
 
+def _written_out(value: Any) -> Any:
+    if isinstance(value, str):
+        return as_plain_text(value)
+    if isinstance(value, dict):
+        return {k: _written_out(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_written_out(v) for v in value]
+    return value
+
+
 def select_banks(chapters: list[str] | None = None, folder: Path | None = None) -> list[Bank]:
-    """The banks to export, in file order; every chapter asked for must exist."""
+    """The banks to export, in file order; every chapter asked for must exist. Quotations are
+    written out as “words” (B12): an LMS has no {quote} role."""
     try:
-        banks = load_all_banks(folder)
+        banks = [Bank.model_validate(_written_out(b.model_dump())) for b in load_all_banks(folder)]
     except BankError as error:
         raise ExportError(f"the question bank does not pass its checks:\n{error}") from None
     if not chapters:
