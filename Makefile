@@ -66,12 +66,13 @@ serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)
 
 lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject.toml
 	@test -x $(BIN)/uv || scripts/setup-venv.sh --uv-only $(VENV)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --no-header --output-file requirements.lock
 	@echo "requirements.lock regenerated; run make setup to install it."
 
-lint: $(STAMP) ## ruff check
+lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
 	$(BIN)/python benchmarks/bench_build.py

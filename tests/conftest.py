@@ -87,7 +87,7 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -254,3 +254,30 @@ def test_practice_page_grades_keeps_mastery_and_resets(book_url, offline_page, a
     assert page.locator(".cq-summary").inner_text().startswith("Score: 0 of 10")
     assert offline_page.external_requests == [] and offline_page.console_errors == []
     assert axe(page) == []
+
+
+RULES = yaml.safe_load((HERE / "quiz-rule-vectors.yaml").read_text(encoding="utf-8"))
+
+
+def test_script_shares_the_empty_and_ordering_rules(offline_page: OfflinePage,
+                                                    quiz_url: str) -> None:
+    page = _open(offline_page, quiz_url)
+    empty = page.evaluate("vs => vs.map(v => window.courseQuiz.isEmpty(v.response))",
+                          RULES["empty"])
+    assert empty == [v["empty"] for v in RULES["empty"]]
+    orders = page.evaluate(
+        "vs => vs.map(v => window.courseQuiz.orderFromPositions(v.items, v.positions))",
+        RULES["order"])
+    assert orders == [v["order"] for v in RULES["order"]]
+
+
+def test_script_has_one_handler_per_registered_type(offline_page: OfflinePage,
+                                                    quiz_url: str) -> None:
+    from course.quiz.types import REGISTRY
+
+    page = _open(offline_page, quiz_url)
+    handlers = page.evaluate("Object.keys(window.courseQuiz.types).sort()")
+    assert handlers == sorted(REGISTRY)
+    # each handler grades, reads the form and writes it back
+    assert page.evaluate("""Object.values(window.courseQuiz.types).every(
+        h => ['grade', 'read', 'write'].every(k => typeof h[k] === 'function'))""")

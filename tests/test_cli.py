@@ -43,7 +43,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run(root: Path, *args: str):  # noqa: ANN201 - click's Result
+def run(root: Path, *args: str):
     return CliRunner().invoke(main, ["--root", str(root), *args], catch_exceptions=False)
 
 

@@ -44,7 +44,7 @@ def _attempts(progress: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8")).get("attempts", [])
 
 
-def _accept_kernel_dialog(page) -> None:  # noqa: ANN001 - a Playwright page
+def _accept_kernel_dialog(page) -> None:
     """JupyterLab asks which kernel to use when a cell is run while the notebook's session is
     still starting; a student clicks Select (the default, Python 3)."""
     dialog = page.locator(".jp-Dialog")

@@ -15,16 +15,11 @@ BANKS = Path(__file__).parent / "fixtures" / "banks"
 
 
 def test_the_test_bank_has_every_question_type() -> None:
+    from course.quiz.types import REGISTRY
+
     bank = load_bank("all-question-types", BANKS)
-    assert {q.type for q in bank.questions} == {
-        "single_choice",
-        "multiple_select",
-        "true_false",
-        "numeric",
-        "short_text",
-        "ordering",
-        "matching",
-    }
+    assert {q.type for q in bank.questions} == set(REGISTRY)
+    assert len(REGISTRY) == 7
 
 
 @pytest.mark.parametrize(
@@ -38,6 +33,7 @@ def test_the_test_bank_has_every_question_type() -> None:
         ("unknown-objective", "objective", "is not one of this bank's objectives"),
         ("explanation-without-citation", "explanation", "cite at least one paragraph"),
         ("explanation-cites-missing-paragraph", "explanation", "B42 does not exist"),
+        ("pattern-javascript-cannot-run", "pattern", r"JavaScript) cannot run this pattern"),
     ],
 )
 def test_malformed_bank_names_file_question_and_field(

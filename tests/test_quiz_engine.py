@@ -92,8 +92,7 @@ def test_choice_options_are_shown_in_a_seeded_order_that_hides_the_answer() -> N
     from course.quiz.engine import presented_options
 
     banks = load_all_banks()
-    questions = [q for b in (banks.values() if isinstance(banks, dict) else banks)
-                 for q in b.questions if q.type == "single_choice"]
+    questions = [q for b in banks for q in b.questions if q.type == "single_choice"]
     positions = Counter()
     for q in questions:
         shown = presented_options(q)
@@ -102,3 +101,47 @@ def test_choice_options_are_shown_in_a_seeded_order_that_hides_the_answer() -> N
         positions[[o.correct for o in shown].index(True)] += 1
     # no single position holds most right answers, so "always pick the first" cannot win
     assert max(positions.values()) < 0.5 * len(questions)
+
+
+RULES = yaml.safe_load((HERE / "quiz-rule-vectors.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("vector", RULES["empty"], ids=lambda v: repr(v["response"]))
+def test_empty_answer_rule(vector: dict) -> None:
+    from course.quiz.scoring import is_empty
+
+    assert is_empty(vector["response"]) is vector["empty"]
+
+
+@pytest.mark.parametrize("vector", RULES["order"], ids=lambda v: repr(v["positions"]))
+def test_ordering_completeness_rule(vector: dict) -> None:
+    from course.quiz.scoring import order_from_positions
+
+    assert order_from_positions(vector["items"], vector["positions"]) == vector["order"]
+
+
+def test_the_registry_is_the_only_list_of_types() -> None:
+    """Vectors, the all-types bank and the README cover exactly the registered types."""
+    from course.quiz.types import REGISTRY
+
+    bank = load_bank("all-question-types", BANKS)
+    banks = {v["bank"]: load_bank(v["bank"], BANKS) for v in VECTORS}
+    vector_types = {banks[v["bank"]].question(v["question"]).type for v in VECTORS}
+    assert vector_types == set(REGISTRY)
+    assert {q.type for q in bank.questions} == set(REGISTRY)
+    readme = (HERE.parent / "book" / "quizzes" / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in REGISTRY)
+
+
+def test_the_quizzes_words_are_written_in_one_place() -> None:
+    """No word of strings.json is written again in the widget view or the book's script."""
+    from course.quiz.scoring import strings
+
+    sources = [(HERE.parent / "src" / "course" / "quiz" / name).read_text(encoding="utf-8")
+               for name in ("widget_view.py", "html_view.py", "assets/quiz.js")]
+    flat = [v for v in strings().values() if isinstance(v, str)]
+    flat += list(strings()["verdict"].values())
+    for text in flat:
+        fixed = text.split("{")[0].strip()  # the part before any placeholder
+        if " " in fixed:  # single words ("Retry") also name code, not only show text
+            assert not any(fixed in source for source in sources), fixed

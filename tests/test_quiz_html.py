@@ -58,4 +58,4 @@ def test_key_cannot_close_the_script_early(tmp_path: Path) -> None:
     text = text.replace("Right, realpolitik (A4).", "Right, realpolitik (A4). </script>")
     (tmp_path / "all-question-types.yaml").write_text(text)
     page = bank_html(load_bank("all-question-types", tmp_path))
-    assert page.count("</script>") == 2
+    assert page.count("</script>") == 3  # the key, the words and the script

@@ -33,7 +33,7 @@ def test_check_shows_feedback_score_and_records(quiz, store: ProgressStore) -> N
     view.controls[0].value = "b"
     view.check_button.click()
     assert "Not correct" in view.feedback.value and "A1 starts from recent" in view.feedback.value
-    assert "Score: 0 of 7</strong> (1 of 7 questions checked)" in quiz.summary.value
+    assert "Score: 0 of 7 (1 of 7 questions checked)" in quiz.summary.value
     assert [a["question"] for a in store.attempts()] == ["aqt-identical-bio"]
     view.controls[0].value = "a"
     view.check_button.click()

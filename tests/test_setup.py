@@ -7,16 +7,30 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
+
+from packaging.markers import Marker
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def locked_versions() -> dict[str, str]:
+def locked_versions(here_only: bool = False) -> dict[str, str]:
+    """Every pin of the lock; with ``here_only``, those whose marker holds on this machine."""
     text = (REPO / "requirements.lock").read_text()
     return {m.group(1).lower(): m.group(2)
-            for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", text, re.M)}
+            for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)(?: ; ([^\\\n]+))?", text, re.M)
+            if not here_only or not m.group(3) or Marker(m.group(3).strip()).evaluate()}
+
+
+def test_lock_resolves_for_every_python_the_project_claims() -> None:
+    # one universal lock (markers instead of one file per Python), as `make lock` writes it
+    makefile = (REPO / "Makefile").read_text()
+    assert "--universal" in makefile
+    claimed = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert claimed == ">=3.11,<3.14"
+    assert "python_full_version" in (REPO / "requirements.lock").read_text()
 
 
 def test_lock_pins_every_package_with_hashes() -> None:
@@ -39,7 +53,7 @@ def test_installed_environment_matches_the_lock() -> None:
     installed = {norm(d.metadata["Name"]): d.version
                  for d in metadata.distributions(path=site_packages)}
     mismatched = {name: (version, installed.get(norm(name)))
-                  for name, version in locked_versions().items()
+                  for name, version in locked_versions(here_only=True).items()
                   if installed.get(norm(name)) != version}
     assert mismatched == {}
 

@@ -10,7 +10,7 @@ import pytest
 from course import sources
 from course.sources import UnknownParagraphError
 
-# SHA-256 of the published texts as received (shared/sources/000_… and 001_…).
+# SHA-256 of the two published texts as the course received them, kept byte for byte.
 PUBLISHED_SHA256 = {
     "A": "40870cc8e940fe8ce0d2081f3f1b9481c6c241b6d6d8b2cb3bf869ed3fef05bb",
     "B": "1c2a983678791f73dca2bdeb649e8197493de043dc2f7b9b0ebe55a5e893c9c3",

@@ -91,3 +91,12 @@ def test_quotations_in_the_articles() -> None:
     a5 = quotations(paragraph("A5").text)
     assert len(a5) == 1 and "‘hegemonic’" in a5[0].text
     assert sum(len(quotations(p.text)) for a in articles() for p in a.paragraphs) == 8
+
+
+def test_the_examples_in_textkit_docstrings_hold() -> None:
+    import doctest
+
+    import course.textkit
+
+    result = doctest.testmod(course.textkit)
+    assert result.attempted >= 3 and result.failed == 0

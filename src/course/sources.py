@@ -16,8 +16,9 @@ from importlib import resources
 from typing import Literal
 
 LETTERS: tuple[str, ...] = ("A", "B")
-PARAGRAPH_ID_RE = re.compile(r"\b([AB])([1-9][0-9]?)\b")
-_ID_RE = re.compile(r"^([AB])([1-9][0-9]*)$")
+_LETTER = f"[{''.join(LETTERS)}]"
+PARAGRAPH_ID_RE = re.compile(rf"\b({_LETTER})([1-9][0-9]?)\b")
+_ID_RE = re.compile(rf"^({_LETTER})([1-9][0-9]*)$")
 # A heading is a short line without sentence-final punctuation: measured on both articles,
 # every heading has at most 9 words and every paragraph ends with "." or a closing quote.
 _MAX_HEADING_WORDS = 12
@@ -48,6 +49,10 @@ class Paragraph:
         """The HTML id of the paragraph on its reader page."""
         return self.id
 
+    def href(self, base: str = "") -> str:
+        """The paragraph's address on its reader page, from ``base`` (the path to book/)."""
+        return f"{base}articles/{slug(self.article)}.html#{self.anchor}"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -73,7 +78,7 @@ class Article:
 
     @property
     def slug(self) -> str:
-        return f"article-{self.letter.lower()}"
+        return slug(self.letter)
 
     @property
     def reader_page(self) -> str:
@@ -97,6 +102,11 @@ class Article:
         return len(re.findall(r"[\w\u2019'-]+", self.body_text()))
 
 
+def slug(letter: str) -> str:
+    """The file name of an article's reader page, without suffix: ``article-a``."""
+    return f"article-{letter.lower()}"
+
+
 def _is_heading(line: str) -> bool:
     return len(line.split()) <= _MAX_HEADING_WORDS and not line.endswith(_SENTENCE_END)
 
@@ -110,7 +120,7 @@ def parse_article(letter: str, text: str) -> Article:
     (_, title), body, (footer_line, footer) = lines[0], lines[1:-1], lines[-1]
 
     sections: list[Section] = []
-    heading, current = title, []
+    heading, current = title, list[Paragraph]()
     number = 0
     byline_line = body[-1][0]
     for n, line in body:

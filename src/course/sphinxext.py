@@ -7,23 +7,40 @@
 - ``quote``: a role that quotes a paragraph, ``{quote}`quoted words <B12>```, and renders the
   words in quotation marks with a link to the paragraph. Words that are not in that paragraph
   are a build warning (docs/accuracy.md), so a strict build fails on a misquotation.
+- ``claims-checked``: a directive that renders every claim of ``course/data/claims.yaml``
+  (paragraph, words, verdict, reason, sources), each with an anchor ``claim-<id>``.
+- ``verdict``: a role that states a claim's verdict from that file, ``{verdict}`b11-...```,
+  or checks a page's own label against it, ``{verdict}`Failed <b11-...>```; a label that
+  contradicts the file, or an unknown id, is a build warning (docs/accuracy.md).
 - Pages never load the ipywidgets manager or its state: static pages have no kernel, and
-  the quizzes carry their own script (see DESIGN.md, point 3).
+  the quizzes carry their own script (see docs/architecture.md, decision 3).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import resources
+from typing import Any, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.states import Inliner
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.domains.std import StandardDomain
 from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from course.claims import (
+    MEANINGS,
+    OUTCOMES,
+    VERDICT_ROLE_RE,
+    VERDICTS,
+    UnknownClaimError,
+    claim,
+    contradiction,
+    load_claims,
+)
 from course.quotations import ROLE_RE, QuotationError, check_quotation
 from course.sources import UnknownParagraphError, load_article, paragraph
 
@@ -46,7 +63,7 @@ class ArticleText(SphinxDirective):
             article = load_article(self.arguments[0])
         except UnknownParagraphError as error:
             raise self.error(str(error)) from error
-        std = self.env.get_domain("std")
+        std = cast(StandardDomain, self.env.get_domain("std"))
         out: list[nodes.Node] = []
         for index, section in enumerate(article.sections, start=1):
             section_id = f"{article.slug}-section-{index}"
@@ -121,6 +138,125 @@ def quote_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner
     return [node], []
 
 
+def claim_label(claim_id: str) -> str:
+    """The Sphinx label under which a claim is registered on the Claims checked page."""
+    return f"claim-{claim_id}"
+
+
+class ClaimsChecked(SphinxDirective):
+    """Every checked claim of one article (argument ``A`` or ``B``), or the verdict scale."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        which = self.arguments[0].upper()
+        if which == "SCALE":
+            return [self._scale()]
+        if which not in ("A", "B"):
+            raise self.error("claims-checked takes A, B or scale")
+        std = cast(StandardDomain, self.env.get_domain("std"))
+        # a change to claims.yaml rebuilds the page
+        self.env.note_dependency(str(resources.files("course") / "data" / "claims.yaml"))
+        out: list[nodes.Node] = []
+        for c in load_claims():
+            if c.para[0] != which:
+                continue
+            box = nodes.container(ids=[c.anchor], classes=["checked-claim",
+                                                           f"verdict-{c.verdict}"])
+            head = nodes.paragraph(classes=["checked-claim-head"])
+            head += self._para_ref(c.para)
+            head += nodes.Text(" \u201c" + c.quote + "\u201d")
+            box += head
+            box += self._field("Claim", nodes.Text(c.claim))
+            box += self._field("Kind", nodes.Text(c.kind))
+            verdict = nodes.strong(c.verdict, c.verdict, classes=["claim-verdict"])
+            box += self._field("Verdict", verdict)
+            if c.outcome:
+                box += self._field("Outcome", nodes.strong(c.outcome, c.outcome,
+                                                           classes=["claim-outcome"]))
+            box += self._field("Why", nodes.Text(c.reason))
+            if c.sources:
+                items = nodes.bullet_list(classes=["claim-sources"])
+                for src in c.sources:
+                    item = nodes.list_item()
+                    para = nodes.paragraph()
+                    para += nodes.reference(src.title, src.title, refuri=src.url)
+                    item += para
+                    items += item
+                box += self._field("Sources", None)
+                box += items
+            else:
+                box += self._field("Sources", nodes.Text("no archived page (see Why)"))
+            box += self._field("Id", nodes.literal(c.id, c.id))
+            std.note_hyperlink_target(claim_label(c.id), self.env.docname, c.anchor,
+                                      f"claim {c.id}")
+            out.append(box)
+        return out
+
+    @staticmethod
+    def _para_ref(pid: str) -> nodes.Node:
+        ref = addnodes.pending_xref(
+            "", refdomain="std", reftype="ref", reftarget=label_for(pid), refexplicit=True,
+            refwarn=True, classes=["paragraph-citation"],
+        )
+        ref += nodes.inline(pid, pid)
+        return ref
+
+    @staticmethod
+    def _field(name: str, value: nodes.Node | None) -> nodes.paragraph:
+        para = nodes.paragraph(classes=["claim-field"])
+        para += nodes.strong(f"{name}:", f"{name}:")
+        if value is not None:
+            para += nodes.Text(" ")
+            para += value
+        return para
+
+    @staticmethod
+    def _scale() -> nodes.Node:
+        items = nodes.bullet_list(classes=["verdict-scale"])
+        for word in (*VERDICTS, *OUTCOMES):
+            item = nodes.list_item()
+            para = nodes.paragraph()
+            para += nodes.strong(word, word)
+            para += nodes.Text(f": {MEANINGS[word]}.")
+            item += para
+            items += item
+        return items
+
+
+def verdict_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner,
+                 options: dict | None = None, content: list[str] | None = None,
+                 ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    """``{verdict}`id``` or ``{verdict}`Label <id>```: a verdict, checked, linked to its claim."""
+    match = VERDICT_ROLE_RE.fullmatch(f"{{verdict}}`{text}`")
+    if not match:
+        message = inliner.reporter.error(
+            f"a verdict is written {{verdict}}`claim-id` or {{verdict}}`Label <claim-id>`, "
+            f"not {rawtext}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    cid = match.group("id") or match.group("bare")
+    location = (inliner.document.settings.env.docname, lineno)
+    label = match.group("label")
+    try:
+        found = claim(cid)
+    except UnknownClaimError as error:
+        logger.warning("%s", error, location=location, type="course", subtype="verdict")
+        return [nodes.strong(rawtext, label or cid)], []
+    if label is None:
+        label = found.outcome or found.verdict
+    else:
+        why = contradiction(cid, label)
+        if why:
+            logger.warning("verdict: %s", why, location=location, type="course",
+                           subtype="verdict")
+    ref = addnodes.pending_xref(
+        "", refdomain="std", reftype="ref", reftarget=claim_label(cid), refexplicit=True,
+        refwarn=True, classes=["claim-verdict-link"],
+    )
+    ref += nodes.strong(label, label, classes=["claim-verdict"])
+    return [ref], []
+
+
 def _unwanted(asset: Any) -> bool:
     name = str(getattr(asset, "filename", asset))
     attributes = str(getattr(asset, "attributes", ""))
@@ -157,5 +293,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("article-text", ArticleText)
     app.add_role("para", ParagraphRole(innernodeclass=nodes.inline, warn_dangling=True))
     app.add_role("quote", quote_role)
+    app.add_directive("claims-checked", ClaimsChecked)
+    app.add_role("verdict", verdict_role)
     app.connect("html-page-context", _drop_unwanted_assets)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,7 +19,7 @@ import yaml
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
 __all__ = [
     "CATEGORIES",
@@ -222,7 +222,7 @@ def _spaced_labels(positions: list[float], gap: float) -> list[float]:
     return [z + i * gap for i, z in enumerate(shifted)]
 
 
-def draw_timeline(events: Iterable[Event], ax: Axes | None = None) -> Figure:
+def draw_timeline(events: Iterable[Event], ax: Axes | None = None) -> Figure | SubFigure:
     """Draw events on a vertical time axis, earliest at the top, one label per event.
 
     Each event is a marker whose colour and shape give its category; events with an end date
@@ -237,6 +237,7 @@ def draw_timeline(events: Iterable[Event], ax: Axes | None = None) -> Figure:
     shown = sorted((e for e in events if e.confirmed), key=lambda e: e.date)
     if not shown:
         raise ValueError("draw_timeline needs at least one confirmed event")
+    fig: Figure | SubFigure
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, max(4.0, 0.36 * len(shown) + 1.2)), layout="constrained")
     else:

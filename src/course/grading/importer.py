@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+# How nbgrader writes a submission time (timestamp.txt); feedback copies it in the same form.
+NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
+
 CANVAS_NAME = re.compile(
     r"^(?P<name>[a-z0-9-]+?)(?:_late)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$"
 )
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 RESUBMISSION = re.compile(r"-\d+$")
 
 
@@ -55,8 +57,8 @@ def _place(source: Path, dest_folder: Path, notebook: str) -> None:
     # nbgrader reads the submission time from timestamp.txt (late penalties, release_feedback)
     submitted = datetime.fromtimestamp(source.stat().st_mtime, tz=UTC)
     stamp = dest_folder / "timestamp.txt"
-    if not stamp.exists() or stamp.read_text().strip() < submitted.strftime(TIME_FORMAT):
-        stamp.write_text(submitted.strftime(TIME_FORMAT))
+    if not stamp.exists() or stamp.read_text().strip() < submitted.strftime(NBGRADER_TIME):
+        stamp.write_text(submitted.strftime(NBGRADER_TIME))
 
 
 def import_submissions(

@@ -2,7 +2,7 @@
 
 ``prlimit`` in the sandbox caps each process on its own, so a submission that starts children
 could use many times its memory in total, fork until the machine has no process slots left, or
-keep every core busy (sandbox-notes, pitfall 6). Every process a submission's kernels start is
+keep every core busy (docs/sandbox.md, pitfall 6). Every process a submission's kernels start is
 put in one cgroup, which caps their sum: memory (the kernel's OOM killer stops the group's
 largest process past it), the number of tasks (processes and their threads), and CPU time.
 

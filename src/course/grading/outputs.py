@@ -17,6 +17,8 @@ from nbgrader.plugins.export import CsvExportPlugin
 from traitlets import Bool
 from traitlets.config import Config
 
+from course.grading.importer import NBGRADER_TIME
+
 HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown in feedback)."
 
 
@@ -34,7 +36,7 @@ class HideHiddenTests(Preprocessor):
         return (Path(coursedir.root) / coursedir.release_directory
                 / resources["nbgrader"]["assignment"])
 
-    def preprocess(self, nb, resources):  # noqa: ANN001, ANN201 - nbconvert API
+    def preprocess(self, nb, resources):
         name = resources["nbgrader"]["notebook"]
         released = nbformat.read(self._release_folder(resources) / f"{name}.ipynb",
                                  as_version=4)
@@ -45,7 +47,7 @@ class HideHiddenTests(Preprocessor):
         }
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201 - nbconvert API
+    def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         visible = self._visible.get(grade_id)
         if cell.cell_type != "code" or visible is None:
@@ -95,7 +97,6 @@ TIMESTAMP = "timestamp.txt"
 # Our own secret for submissions that did not come through the exchange (LMS imports), kept in
 # the submission's folder so that every release of its feedback replaces the same file.
 KEPT_SECRET = "feedback_secret.txt"
-NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
 def prepare_release(feedback: Path, submitted: Path) -> bool:
@@ -124,7 +125,8 @@ def prepare_releases(feedback_root: Path, submitted_root: Path,
                      assignment: str) -> tuple[list[str], list[str]]:
     """`prepare_release` for every student with feedback on ``assignment``: the students who
     can fetch it through the exchange, and those who get it another way (the LMS)."""
-    fetchable, others = [], []
+    fetchable: list[str] = []
+    others: list[str] = []
     for folder in sorted(feedback_root.glob(f"*/{assignment}")):
         student = folder.parent.name
         through_exchange = prepare_release(folder, submitted_root / student / assignment)
@@ -153,7 +155,7 @@ def export_canvas_csv(db_url: str, course_id: str, assignment: str, dest: Path,
             name = ", ".join(x for x in (student.last_name, student.first_name) if x) or student.id
             try:
                 score = gb.find_submission(assignment, student.id).score
-            except Exception:  # noqa: BLE001 - nbgrader's MissingEntry: did not submit
+            except Exception:
                 score = ""
             writer.writerow([name, student.id, "", "", "", score])
     return dest

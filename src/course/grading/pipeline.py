@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
@@ -88,7 +89,7 @@ def load_config(
 class _Sanitize(Autograde):
     """nbgrader's Autograde without execution: registers the submission, sanitizes notebooks."""
 
-    autograde_preprocessors = []
+    autograde_preprocessors: list[Any] = []
     unreadable = Set()  # notebooks that would make nbgrader fail the whole student
 
     def init_notebooks(self) -> None:
@@ -100,6 +101,8 @@ class _Sanitize(Autograde):
 class _Score(Autograde):
     """nbgrader's autograde steps after execution (output limits, saving grades), run on the
     notebooks the workers executed."""
+
+    autograde_preprocessors: list[Any]  # nbgrader's trait, typed for mypy
 
     def score(self, notebooks: Iterable[str]) -> None:
         self._sanitizing = False

@@ -3,7 +3,7 @@
 The kernel sees the whole system read-only, but the course root, the temp and runtime folders and
 the home folder are covered by empty read-only tmpfs mounts; only the submission's working
 folder (read-write), the Python environment (read-only) and the kernel's own folder for its
-ZMQ ipc sockets are mounted on top. See /work/shared/reference/sandbox-notes.md for the pitfalls
+ZMQ ipc sockets are mounted on top. See docs/sandbox.md for the pitfalls
 each option below avoids.
 """
 
@@ -73,7 +73,7 @@ def check_bwrap(bwrap: str = "bwrap") -> str:
 
 def _isolation_args() -> list[str]:
     # Every namespace, including the network; nobody's uid and no capabilities, so a cell cannot
-    # unmount the tmpfs that hides the course (pitfall 3).
+    # unmount the tmpfs that hides the course (docs/sandbox.md, pitfall 3).
     return [
         "--unshare-all",
         "--unshare-user",
@@ -122,7 +122,7 @@ def sandbox_command(
     for path in cover:
         args += ["--remount-ro", str(path)]
     # A clean environment: no grader secrets, and no JPY_PARENT_PID, which would make ipykernel
-    # quit because its parent looks dead from inside the pid namespace (pitfall 2).
+    # quit because its parent looks dead from inside the pid namespace (docs/sandbox.md, pitfall 2).
     args += ["--clearenv", "--unsetenv", "JPY_PARENT_PID"]
     env = {
         "HOME": str(workdir),
@@ -143,7 +143,7 @@ def sandbox_command(
     for key, value in env.items():
         args += ["--setenv", key, value]
     # prlimit inside the sandbox: --as caps the kernel's memory (it gets MemoryError, the next
-    # cell still runs), --fsize caps any file it writes (pitfall 6).
+    # cell still runs), --fsize caps any file it writes (docs/sandbox.md, pitfall 6).
     args += ["--", "prlimit", f"--as={memory_bytes}", f"--fsize={file_bytes}", "--", *kernel_cmd]
     return args
 
@@ -212,8 +212,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.ip = str(self._kernel_dir / "s")
             self.connection_file = str(self._kernel_dir / "kernel.json")
             self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-            # SIGINT to the process group would kill bwrap and so the kernel (pitfall 1).
-            self.kernel_spec.interrupt_mode = "message"
+            # SIGINT to the process group would kill bwrap and so the kernel
+            # (docs/sandbox.md, pitfall 1).
+            spec = self.kernel_spec
+            assert spec is not None, "jupyter_client found no kernel spec to start"
+            spec.interrupt_mode = "message"
             # without JPY_PARENT_PID ipykernel prints its connection banner: keep it quiet
             kw.setdefault("stdout", subprocess.DEVNULL)
         return await super()._async_pre_start_kernel(**kw)

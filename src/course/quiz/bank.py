@@ -7,26 +7,27 @@ single ``BankError``, so an author sees all mistakes of a file at once and no tr
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Union
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
+from course.claims import UnknownClaimError, claim, contradiction, label_verdicts
+from course.quiz.types import REGISTRY, QuestionType
+from course.quiz.types.base import Model, Text
+from course.quiz.types.choice import MultipleSelect, Option, SingleChoice
+from course.quiz.types.matching import Matching, Pair
+from course.quiz.types.numeric import Mistake, Numeric
+from course.quiz.types.ordering import Ordering, OrderItem
+from course.quiz.types.short_text import ShortText, TextMistake
+from course.quiz.types.true_false import TrueFalse
 from course.quotations import QuotationError, check_quotation, role_quotations
 from course.sources import UnknownParagraphError, cited_ids, paragraph
 
 QUIZZES_ENV = "COURSE_QUIZZES_DIR"
-Text = Annotated[str, Field(min_length=1)]
 
 
 class BankError(ValueError):
@@ -37,173 +38,34 @@ class BankError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Objective(_Model):
-    id: Text
-    text: Text
-
-
-class Option(_Model):
-    id: Text
-    text: Text
-    correct: bool = False
-    feedback: Text
-
-
-class Mistake(_Model):
-    value: float
-    tolerance: float = Field(0, ge=0)
-    feedback: Text
-
-
-class TextMistake(_Model):
-    answer: Text
-    feedback: Text
-
-
-class OrderItem(_Model):
-    id: Text
-    text: Text
-    feedback: Text
-
-
-class Pair(_Model):
-    id: Text
-    prompt: Text
-    answer: Text
-    feedback: Text
-
-
-class _Question(_Model):
-    id: Text
-    objective: Text
-    difficulty: Literal[1, 2, 3]
-    prompt: Text
-    explanation: Text
-
-
-def _unique(ids: list[str], what: str) -> None:
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise ValueError(f"{what} ids must be unique; repeated: {', '.join(repeated)}")
-
-
-class SingleChoice(_Question):
-    type: Literal["single_choice"]
-    options: list[Option] = Field(min_length=2, max_length=6)
-
-    @field_validator("options")
-    @classmethod
-    def _one_correct(cls, options: list[Option]) -> list[Option]:
-        _unique([o.id for o in options], "option")
-        n = sum(o.correct for o in options)
-        if n != 1:
-            raise ValueError(f"exactly one option must have correct: true, found {n}")
-        return options
-
-
-class MultipleSelect(_Question):
-    type: Literal["multiple_select"]
-    options: list[Option] = Field(min_length=2, max_length=6)
-
-    @field_validator("options")
-    @classmethod
-    def _some_correct(cls, options: list[Option]) -> list[Option]:
-        _unique([o.id for o in options], "option")
-        if not any(o.correct for o in options):
-            raise ValueError("at least one option must have correct: true")
-        return options
-
-
-class TrueFalse(_Question):
-    type: Literal["true_false"]
-    answer: bool
-    feedback_true: Text
-    feedback_false: Text
-
-
-class Numeric(_Question):
-    type: Literal["numeric"]
-    answer: float
-    tolerance: float = Field(ge=0)
-    unit: str = ""
-    feedback_correct: Text
-    feedback_incorrect: Text
-    mistakes: list[Mistake] = []
-
-
-class ShortText(_Question):
-    type: Literal["short_text"]
-    accept: list[Text] = Field(min_length=1)
-    pattern: str | None = None
-    feedback_correct: Text
-    feedback_incorrect: Text
-    mistakes: list[TextMistake] = []
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return pattern
-
-
-class Ordering(_Question):
-    type: Literal["ordering"]
-    items: list[OrderItem] = Field(min_length=2)
-
-    @field_validator("items")
-    @classmethod
-    def _unique_items(cls, items: list[OrderItem]) -> list[OrderItem]:
-        _unique([i.id for i in items], "item")
-        return items
-
-
-class Matching(_Question):
-    type: Literal["matching"]
-    choices: list[Text] = Field(min_length=2)
-    pairs: list[Pair] = Field(min_length=1)
-
-    @field_validator("pairs")
-    @classmethod
-    def _answers_are_choices(cls, pairs: list[Pair], info: ValidationInfo) -> list[Pair]:
-        _unique([p.id for p in pairs], "pair")
-        choices = info.data.get("choices", [])
-        for p in pairs:
-            if choices and p.answer not in choices:
-                raise ValueError(
-                    f"pair '{p.id}': the correct answer {p.answer!r} is not among the "
-                    f"choices {choices}"
-                )
-        return pairs
-
-
-Question = Annotated[
-    SingleChoice | MultipleSelect | TrueFalse | Numeric | ShortText | Ordering | Matching,
-    Field(discriminator="type"),
-]
-QUESTION_TYPES = [
-    "single_choice",
-    "multiple_select",
-    "true_false",
-    "numeric",
-    "short_text",
-    "ordering",
-    "matching",
+__all__ = [
+    "QUESTION_TYPES", "Bank", "BankError", "Matching", "Mistake", "MultipleSelect", "Numeric",
+    "Objective", "Option", "OrderItem", "Ordering", "Pair", "Question", "ShortText",
+    "SingleChoice", "TextMistake", "TrueFalse", "load_all_banks", "load_bank", "read_bank",
 ]
 
+# The bank's questions: any registered type, told apart by its `type` field.
+if TYPE_CHECKING:
+    Question = QuestionType
+else:
+    Question = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="type")]  # noqa: UP007
+QUESTION_TYPES = list(REGISTRY)
 
-class Bank(_Model):
+
+class Objective(Model):
+    id: Text
+    text: Text
+
+
+class Bank(Model):
     chapter: Text
     title: Text
     objectives: list[Objective] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
+
+    def question_ids(self, objective_id: str) -> list[str]:
+        """The ids of the questions that assess one objective, in the bank's order."""
+        return [q.id for q in self.questions if q.objective == objective_id]
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -243,7 +105,7 @@ def _locate(raw: object, loc: tuple[object, ...]) -> tuple[str, str]:
     return "bank", ".".join(str(p) for p in loc)
 
 
-def _explain(err: dict) -> str:
+def _explain(err: ErrorDetails) -> str:
     if err["type"] == "union_tag_invalid":
         return f"unknown question type {err['input'].get('type')!r}; use one of {QUESTION_TYPES}"
     if err["type"] == "union_tag_not_found":
@@ -287,6 +149,7 @@ def _check_bank(bank: Bank, source: str, expected_chapter: str | None) -> list[s
                 f"objectives {sorted(objectives)}"
             )
         problems += [f"{where}: {problem}" for problem in _misquotations(q)]
+        problems += [f"{where}: {problem}" for problem in verdict_problems(q)]
         cited = cited_ids(q.explanation)
         if not cited:
             problems.append(f"{where}: field 'explanation': cite at least one paragraph, e.g. A7")
@@ -321,6 +184,56 @@ def _misquotations(question: BaseModel) -> list[str]:
     return found
 
 
+def verdict_problems(question: BaseModel) -> list[str]:
+    """Claim keys that name no claim, and keys whose stated verdict contradicts claims.yaml.
+
+    Where the verdict is stated (labels mapped in ``course.claims.LABELS``):
+
+    - a pair with ``claim``: its answer must agree with the claim;
+    - an option with ``claim`` (or a correct option of a question with ``claim``): its text,
+      or else the question's prompt ("Which forecasts held?"), states the verdict. A correct
+      option must agree; a wrong option must not, or it would be a second right answer;
+    - a true/false question with ``claim``: the prompt states the verdict; the answer ``true``
+      must agree, ``false`` must not.
+    """
+    found = []
+    own = getattr(question, "claim", None)
+    prompt = getattr(question, "prompt", "")
+    # (where, claim id, text stating the verdict, whether it must agree)
+    refs: list[tuple[str, str, str | None, bool]] = []
+    if own:
+        answer = getattr(question, "answer", None)
+        stated = prompt if isinstance(answer, bool) else None
+        refs.append(("field 'claim'", own, stated, answer is not False))
+    for pair in getattr(question, "pairs", None) or []:
+        if pair.claim:
+            refs.append((f"pair '{pair.id}': field 'claim'", pair.claim, pair.answer, True))
+    for option in getattr(question, "options", None) or []:
+        cid = option.claim or (own if option.correct else None)
+        if cid:
+            stated = option.text if label_verdicts(option.text) is not None else prompt
+            refs.append((f"option '{option.id}': field 'claim'", cid, stated, option.correct))
+    for where, cid, stated, agree in refs:
+        try:
+            claim(cid)
+        except UnknownClaimError as exc:
+            found.append(f"{where}: {exc}")
+            continue
+        if stated is None:
+            continue
+        why = contradiction(cid, stated)
+        if agree and why:
+            found.append(f"{where}: {why}")
+        elif not agree and why is None:
+            found.append(
+                f"{where}: keyed as not right, but claims.yaml agrees with {stated!r} for "
+                f"claim '{cid}' ({claim(cid).label}), so it is right"
+            )
+        elif not agree and label_verdicts(stated) is None:
+            found.append(f"{where}: {why}")
+    return found
+
+
 def read_bank(path: Path) -> Bank:
     """Load and check one bank file on its own (ids unique inside it)."""
     source = _display(path)
@@ -339,7 +252,9 @@ def read_bank(path: Path) -> Bank:
 
 
 def _duplicates(banks: list[tuple[str, Bank]]) -> list[str]:
-    problems, seen_q, seen_o = [], {}, {}
+    problems: list[str] = []
+    seen_q: dict[str, str] = {}
+    seen_o: dict[str, str] = {}
     for source, bank in banks:
         for o in bank.objectives:
             if o.id in seen_o:

@@ -24,12 +24,12 @@ def show(chapter_id: str, folder: Path | None = None, store: ProgressStore | Non
                     [(bank.chapter, q) for q in bank.questions], store)  # fmt: skip
 
 
-def mastery_html(banks: list[Bank]) -> str:
+def book_mastery_html(banks: list[Bank]) -> str:
     """The book's mastery table: the script fills each row from localStorage."""
     rows = []
     for bank in banks:
         for o in bank.objectives:
-            ids = [q.id for q in bank.questions if q.objective == o.id]
+            ids = bank.question_ids(o.id)
             rows.append(
                 f"<tr data-questions='{html.escape(json.dumps(ids), quote=True)}'>"
                 f"<td>{html.escape(bank.title)}</td><td>{html.escape(o.text)}</td>"
@@ -47,7 +47,7 @@ def mastery_html(banks: list[Bank]) -> str:
     )
 
 
-def _mastery_html(rows: list[Mastery]) -> str:
+def _widget_mastery_html(rows: list[Mastery]) -> str:
     lines = "".join(
         f"<tr><td>{html.escape(m.chapter)}</td><td>{html.escape(m.text)}</td>"
         f"<td>{m.answered} of {m.questions}</td><td>{m.score:.0%}</td></tr>"
@@ -76,7 +76,7 @@ class MasteryPanel(w.VBox):
 
     def refresh(self) -> None:
         rows = self.store.mastery(self.banks)
-        self.table.value = _mastery_html(rows)
+        self.table.value = _widget_mastery_html(rows)
         self.bars.children = [
             w.FloatProgress(value=m.score, min=0, max=1, description=f"{m.objective}:",
                             style={"description_width": "initial"})  # fmt: skip
@@ -110,6 +110,6 @@ def practice(size: int = DEFAULT_SIZE, seed: int | str = DEFAULT_SEED,
     return QuizView(
         "practice", "Practice: a mixed set from all chapters",
         [(bank.chapter, q) for bank, q in chosen], store,
-        header=[MasteryPanel(banks, store)], html_extra=mastery_html(banks),
+        header=[MasteryPanel(banks, store)], html_extra=book_mastery_html(banks),
         book_questions=[q for _, q in practice_set(banks, {}, size, seed)],
     )  # fmt: skip

@@ -113,7 +113,7 @@ class ProgressStore:
         rows = []
         for bank in banks:
             for objective in bank.objectives:
-                ids = [q.id for q in bank.questions if q.objective == objective.id]
+                ids = bank.question_ids(objective.id)
                 answered = [latest[i] for i in ids if i in latest]
                 score = round(sum(answered) / len(ids), 4) if ids else 0.0
                 rows.append(

@@ -1,0 +1,59 @@
+"""The private nbgrader members the grading pipeline relies on (docs/nbgrader-boundary.md).
+
+`course.grading.pipeline` splits nbgrader's autograde step in two around its own sandboxed
+execution: `_Sanitize` runs nbgrader's sanitizing half, `_Score` its scoring half. nbgrader 0.9
+offers no public switch for that, so the pipeline sets `Autograde._sanitizing` and calls
+`Autograde._init_preprocessors`. Only the `<0.10` pin guards them, and nbgrader's main branch has
+reworked exactly this step. These tests fail, with a message that says what to change, the day an
+upgrade moves them.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import nbgrader
+from nbgrader.converters.autograde import Autograde
+from nbgrader.converters.base import BaseConverter
+
+UPGRADE = ("nbgrader {version} changed a private member that src/course/grading/pipeline.py "
+           "relies on: {what}. Follow docs/nbgrader-boundary.md (move _Sanitize and _Score to "
+           "the public flags of the new version) before relaxing the nbgrader pin.")
+
+
+def _fail(what: str) -> str:
+    return UPGRADE.format(version=nbgrader.__version__, what=what)
+
+
+def test_autograde_still_switches_halves_with_sanitizing() -> None:
+    assert getattr(Autograde, "_sanitizing", None) is True, _fail(
+        "Autograde._sanitizing (a class attribute, True) no longer exists")
+    source = inspect.getsource(Autograde._input_directory.fget)
+    assert "self._sanitizing" in source and "submitted_directory" in source, _fail(
+        "Autograde._input_directory no longer reads submitted/ while _sanitizing is set")
+
+
+def test_init_preprocessors_still_picks_the_half_from_sanitizing() -> None:
+    method = getattr(Autograde, "_init_preprocessors", None)
+    assert callable(method), _fail("Autograde._init_preprocessors no longer exists")
+    assert inspect.signature(method).parameters.keys() == {"self"}, _fail(
+        "Autograde._init_preprocessors takes arguments now")
+    source = inspect.getsource(method)
+    for name in ("_sanitizing", "sanitize_preprocessors", "autograde_preprocessors",
+                 "register_preprocessor"):
+        assert name in source, _fail(f"Autograde._init_preprocessors no longer uses {name}")
+
+
+def test_the_public_steps_the_pipeline_calls_are_still_there() -> None:
+    for owner, name in ((BaseConverter, "init_notebooks"),
+                        (BaseConverter, "init_single_notebook_resources"),
+                        (BaseConverter, "write_single_notebook"),
+                        (Autograde, "autograde_preprocessors"),
+                        (Autograde, "sanitize_preprocessors"),
+                        (BaseConverter, "exporter_class")):
+        assert hasattr(owner, name), _fail(f"{owner.__name__}.{name} is gone")
+
+
+def test_the_pin_still_holds_the_version_these_tests_describe() -> None:
+    major, minor = (int(part) for part in nbgrader.__version__.split(".")[:2])
+    assert (major, minor) == (0, 9), _fail("the installed version is outside the 0.9 series")
