@@ -62,9 +62,37 @@ def test_export_writes_nbgrader_and_canvas_csv(graded: Path) -> None:
     assert rows[1][0] == "Points Possible" and float(rows[1][5]) == 5
     scores = {row[1]: float(row[5]) for row in rows[2:]}
     assert scores == {"1001": 3.0, "1002": 1.0, "1003": 1.0}
-    with open(graded / "autograder/export/grades.csv", newline="") as handle:
+    with open(graded / "autograder/export/grades-ps0.csv", newline="") as handle:
         nbgrader_rows = list(csv.DictReader(handle))
+    assert {r["assignment"] for r in nbgrader_rows} == {"ps0"}  # one file per assignment
     assert {r["student_id"]: float(r["score"]) for r in nbgrader_rows} == scores
+
+
+def test_export_leaves_missing_work_blank_in_every_file(graded: Path, tmp_path: Path) -> None:
+    """A student without a submission is not a graded zero, in nbgrader's file as in Canvas's."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(*run_db(graded)) as gb:
+        gb.update_or_create_student("1009", first_name="Nat", last_name="Absent")
+    try:  # the course is the module's: leave it as it was
+        result = run(graded, "export", "ps0", "--to", str(tmp_path))
+    finally:
+        with Gradebook(*run_db(graded)) as gb:
+            gb.remove_student("1009")
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "grades-ps0.csv", newline="") as handle:
+        absent = next(r for r in csv.DictReader(handle) if r["student_id"] == "1009")
+    assert absent["score"] == "" and absent["timestamp"] == ""
+    with open(tmp_path / "canvas-ps0.csv", newline="") as handle:
+        assert next(r for r in csv.reader(handle) if r[1] == "1009")[5] == ""
+    assert "1009" not in (tmp_path / "moodle-ps0.csv").read_text()
+
+
+def run_db(root: Path) -> tuple[str, str]:
+    from course.settings import load_config
+
+    config = load_config(root)
+    return config.CourseDirectory.db_url, config.CourseDirectory.course_id
 
 
 def test_export_writes_moodle_grade_import_csv(graded: Path) -> None:

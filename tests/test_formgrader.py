@@ -203,7 +203,7 @@ def _course_command(root: Path, *args: str) -> str:
 
 
 def _exported_scores(root: Path) -> dict[str, float]:
-    with (root / "autograder" / "export" / "grades.csv").open(newline="") as f:
+    with (root / "autograder" / "export" / f"grades-{ASSIGNMENT}.csv").open(newline="") as f:
         return {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)
                 if row["assignment"] == ASSIGNMENT}
 

@@ -183,7 +183,7 @@ def export(course: Course, assignment: str, out_dir: Path) -> None:
     from course.grading.outputs import export_canvas_csv, export_moodle_csv, export_nbgrader_csv
 
     out_dir = course.output_folder(out_dir)
-    a = export_nbgrader_csv(*course.db, out_dir / "grades.csv")
+    a = export_nbgrader_csv(*course.db, assignment, out_dir / f"grades-{assignment}.csv")
     b = export_canvas_csv(*course.db, assignment, out_dir / f"canvas-{assignment}.csv")
     c = export_moodle_csv(*course.db, assignment, out_dir / f"moodle-{assignment}.csv")
     click.echo(f"wrote {a}\nwrote {b}\nwrote {c}")

@@ -162,9 +162,21 @@ def prepare_releases(feedback_root: Path, submitted_root: Path,
     return fetchable, others
 
 
-def export_nbgrader_csv(db_url: str, course_id: str, dest: Path) -> Path:
+def export_nbgrader_csv(db_url: str, course_id: str, assignment: str, dest: Path) -> Path:
+    """nbgrader's grades CSV for one assignment. A student who did not submit gets blank scores,
+    as in the Canvas file (nbgrader writes 0.0, which reads as a graded zero)."""
     with Gradebook(db_url, course_id) as gb:
-        CsvExportPlugin(to=str(dest)).export(gb)
+        CsvExportPlugin(to=str(dest), assignment=[assignment]).export(gb)
+    with open(dest, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0]) if rows else ["assignment", "student_id", "score"]
+    for row in rows:
+        if not row["timestamp"]:  # no submission
+            row.update(raw_score="", late_submission_penalty="", score="")
+    with open(dest, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
     return dest
 
 
