@@ -180,6 +180,12 @@ def test_report_prints_table_and_saves_plot(graded: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "3 submissions" in result.output
     assert "test_count_words" in result.output and "33%" in result.output
+    # every row of the cell table has its columns where the header has them
+    table = result.output.split("\n")
+    head = next(i for i, line in enumerate(table) if line.startswith("notebook"))
+    rows = [line for line in table[head + 1:] if line.startswith("questions ")]
+    assert rows
+    assert {len(line) for line in [table[head], *rows]} == {len(table[head])}
     png = graded / "autograder/reports/ps0-report.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the item statistics of LMS quizzes, per graded cell (course.itemstats)

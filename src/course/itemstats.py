@@ -130,9 +130,11 @@ def _fmt(x: float) -> str:
 def text_table(analysis: Analysis) -> str:
     lines = [f"{analysis.title}: {analysis.students} students, {len(analysis.items)} items, "
              f"{analysis.reliability_name} {_fmt(analysis.reliability)}",
-             f"{'item':<34} {'difficulty':>10} {'discrim.':>9}  flags"]
+             ]
+    width = max([len("item"), *(len(s.item) for s in analysis.items)])  # long ids stay aligned
+    lines.append(f"{'item':<{width}} {'difficulty':>10} {'discrim.':>9}  flags")
     for s in analysis.items:
-        lines.append(f"{s.item:<34} {_fmt(s.difficulty):>10} {_fmt(s.discrimination):>9}  "
+        lines.append(f"{s.item:<{width}} {_fmt(s.difficulty):>10} {_fmt(s.discrimination):>9}  "
                      + "; ".join(s.flags))
     return "\n".join(lines)
 

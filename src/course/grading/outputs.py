@@ -268,9 +268,13 @@ def report(db_url: str, course_id: str, assignment: str, out_dir: Path) -> tuple
     if totals:
         lines.append(f"total score: mean {sum(totals) / len(totals):.2f}, "
                      f"min {min(totals):g}, max {max(totals):g}")
-    lines.append(f"{'notebook':<14} {'cell':<24} {'points':>6} {'mean':>6} {'full marks':>10}")
+    # columns as wide as their longest entry, so long notebook names and cell ids stay aligned
+    nb_w = max([len("notebook"), *(len(row["notebook"]) for row in rows)])
+    cell_w = max([len("cell"), *(len(row["cell"]) for row in rows)])
+    lines.append(f"{'notebook':<{nb_w}} {'cell':<{cell_w}} {'points':>6} {'mean':>6} "
+                 f"{'full marks':>10}")
     for row in rows:
-        lines.append(f"{row['notebook']:<14} {row['cell']:<24} {row['points']:>6g} "
+        lines.append(f"{row['notebook']:<{nb_w}} {row['cell']:<{cell_w}} {row['points']:>6g} "
                      f"{row['mean']:>6.2f} {row['full_marks']:>10.0%}")
     out_dir.mkdir(parents=True, exist_ok=True)
     cells, _, matrix = cell_scores(db_url, course_id, assignment)
