@@ -271,3 +271,15 @@ def test_every_python_m_entry_point_is_the_course_command() -> None:
         direct = CliRunner().invoke(main, [verb, "--help"]).output
         # the same help, but for the usage line (and where the terminal wraps it)
         assert shown.split("\n", 1)[1].split() == direct.split("\n", 1)[1].split()
+
+
+def test_a_first_autograde_prints_no_orm_warnings(tmp_path: Path) -> None:
+    """nbgrader's SQLAlchemy warnings used to break into the progress bar on a first run (in
+    a process of its own: pytest would catch the warnings before they reach stderr)."""
+    root = make_course(tmp_path / "course")
+    submit(root, "s1", "honest/full-marks")
+    course = Path(sys.executable).with_name("course")
+    done = subprocess.run([str(course), "--root", str(root), "autograde", "ps0", "--timeout",
+                           "5"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "SAWarning" not in done.stderr and "not in session" not in done.stderr

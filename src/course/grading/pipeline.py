@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
@@ -27,6 +29,7 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import setenv
+from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets import Set
 from traitlets.config import Config
@@ -37,6 +40,9 @@ from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
 from .sandbox import SandboxedKernelManager, format_size, parse_size
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -119,6 +125,22 @@ def submitted_students(config: Config, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
 
 
+def _quiet_nbgrader_orm(func: Callable[P, R]) -> Callable[P, R]:
+    """Hide SQLAlchemy's SAWarnings about nbgrader's own session handling ("Object of type
+    <SubmittedAssignment> not in session"): harmless, nothing an instructor can act on, and
+    printed in the middle of the progress bar on a course's first autograde."""
+
+    @functools.wraps(func)
+    def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session",
+                                    category=SAWarning)
+            return func(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet_nbgrader_orm
 def autograde(
     course_root: Path,
     assignment: str,
