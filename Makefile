@@ -9,7 +9,7 @@ PORT       ?= 8000
 JB_FLAGS   := -W -n --keep-going
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test serve lock lint bench system-deps node-deps exercises clean
+.PHONY: help setup book test serve lock lint bench system-deps node-deps lite-deps exercises clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,7 +38,27 @@ $(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
 	  echo "A warning counts as an error here (strict build); fix it and run make book again."; exit 1; }
 	@touch $@
 
-book: $(BOOK_STAMP) ## build the HTML book into _build/html and print where to open it
+# The in-browser site (JupyterLite, docs/lite.md) goes to _build/html/lite, rebuilt only when
+# its inputs change. Pyodide's core comes from npm (lite/package-lock.json, npm ci, stamped like
+# the .venv) and its wheels from PyPI (lite/wheels.lock), cached in lite/node_modules and
+# lite/.downloads, which make clean keeps.
+LITE_NODE   := lite/node_modules/.installed
+$(LITE_NODE): lite/package.json lite/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed for the in-browser site (Debian: apt-get install npm)"; exit 1; }
+	@cd lite && npm ci --no-audit --no-fund
+	@touch $@
+
+lite-deps: $(LITE_NODE) ## install Pyodide's core for the in-browser site (npm ci in lite/)
+
+LITE_STAMP  := _build/.lite-built
+LITE_INPUTS := _toc.yml requirements.lock lite/wheels.lock $(wildcard exercises/*/*.ipynb book/*.md) \
+               $(shell find book/quizzes src/course -type f -not -name '*.pyc' 2>/dev/null)
+$(LITE_STAMP): $(STAMP) $(LITE_NODE) $(LITE_INPUTS)
+	@rm -f $@
+	@$(BIN)/python -m course.lite_build $(HTML)/lite
+	@mkdir -p _build && touch $@
+
+book: $(BOOK_STAMP) $(LITE_STAMP) ## build the HTML book and its in-browser site into _build/html
 	@echo ""; echo "The book is built. Open it in a browser:"; echo "  $(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it on http://127.0.0.1:$(PORT)/ with: make serve"
 
