@@ -347,8 +347,15 @@ def browser_version(source: str, student_answer: bool) -> str | None:
     )
 
 
+# JupyterLite's only kernel is named "python"; with desktop Jupyter's "python3" the notebook
+# opens with no kernel. nbgrader puts the assignment's own kernelspec back when it autogrades.
+LITE_KERNELSPEC = {"display_name": "Python (Pyodide)", "language": "python", "name": "python"}
+
+
 def adapt_notebook(nb: nbformat.NotebookNode) -> list[str]:
-    """Replace, in place, the cells that cannot run in the browser; returns their ids."""
+    """Make a notebook ready for the browser, in place: the Lite kernel, and the cells that
+    cannot run there replaced; returns the ids of those cells."""
+    nb.metadata["kernelspec"] = dict(LITE_KERNELSPEC)
     replaced = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -387,8 +394,6 @@ def write_contents(dest: Path) -> dict[str, list[str]]:
     for page in chapter_notebooks():
         nb = jupytext.read(page)
         nb.metadata.pop("jupytext", None)
-        nb.metadata["kernelspec"] = {"display_name": "Python (Pyodide)", "language": "python",
-                                     "name": "python"}  # fmt: skip
         folder = dest if page.stem == "practice" else dest / "chapters"
         target = folder / f"{page.stem}.ipynb"
         replaced[target.relative_to(dest).as_posix()] = adapt_notebook(nb)
