@@ -380,12 +380,38 @@ def chapter_notebooks() -> list[Path]:
             and "\nkernelspec:" in p.read_text(encoding="utf-8").split("\n---\n", 1)[0]]
 
 
+def site_path(page: Path) -> str:
+    """Where the site keeps the notebook of a book page (chapters/x.ipynb, practice.ipynb)."""
+    return f"{page.stem}.ipynb" if page.stem == "practice" else f"chapters/{page.stem}.ipynb"
+
+
+def exercise_notebooks() -> list[Path]:
+    """The student versions of the assignments, as the site carries them."""
+    return sorted((REPO / "exercises").glob("ps*/*.ipynb"))
+
+
+def notebook_title(path: Path) -> str:
+    """The first heading of a notebook's first markdown cell."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+
+
+def open_url(site_file: str) -> str:
+    """The address, inside the site, that opens a notebook in JupyterLite's notebook app."""
+    return f"lite/notebooks/index.html?path={site_file}"
+
+
 def write_contents(dest: Path) -> dict[str, list[str]]:
     """The notebooks of the site, from their sources; returns the cells that were replaced."""
     import jupytext
 
     replaced: dict[str, list[str]] = {}
-    for source in sorted((REPO / "exercises").glob("ps*/*.ipynb")):
+    for source in exercise_notebooks():
         nb = nbformat.read(source, as_version=4)
         target = dest / "exercises" / source.parent.name / source.name
         replaced[target.relative_to(dest).as_posix()] = adapt_notebook(nb)
@@ -394,8 +420,7 @@ def write_contents(dest: Path) -> dict[str, list[str]]:
     for page in chapter_notebooks():
         nb = jupytext.read(page)
         nb.metadata.pop("jupytext", None)
-        folder = dest if page.stem == "practice" else dest / "chapters"
-        target = folder / f"{page.stem}.ipynb"
+        target = dest / site_path(page)
         replaced[target.relative_to(dest).as_posix()] = adapt_notebook(nb)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
