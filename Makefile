@@ -76,7 +76,7 @@ $(NODE_STAMP): $(HARNESS)/package.json $(HARNESS)/package-lock.json | system-dep
 
 node-deps: $(NODE_STAMP) ## install the npm packages of the VS Code widget test (npm ci)
 
-test: $(STAMP) system-deps node-deps ## set up everything the tests need, then run the whole suite
+test: $(STAMP) system-deps node-deps lite-deps ## set up everything the tests need, then run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)
@@ -93,9 +93,10 @@ lock: ## regenerate requirements.lock (exact versions and hashes) from pyproject
 lint: $(STAMP) ## ruff check
 	$(BIN)/ruff check .
 
-bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
+bench: $(STAMP) $(LITE_STAMP) ## run the benchmarks (build times, autograding speed, in-browser site)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python benchmarks/bench_lite.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build
