@@ -275,6 +275,43 @@ def test_every_notebook_page_and_exercise_links_into_the_site(built_book, lite_s
     assert set(found["book/exercises.html"]) == exercises
 
 
+def test_pyodide_is_pinned_by_its_own_npm_lock() -> None:
+    wanted = json.loads((REPO / "lite" / "package.json").read_text())["dependencies"]
+    locked = json.loads((REPO / "lite" / "package-lock.json").read_text())["packages"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", wanted["pyodide"]), "pin an exact version"
+    assert locked["node_modules/pyodide"]["version"] == wanted["pyodide"]
+    pins = {p.name: p.version for p in lite_build.read_pins()}
+    desktop = lite_build.requirements_versions()
+    for name in lite_build.COURSE_DEPENDENCIES:  # the browser runs the desktop's versions
+        assert pins[name] == desktop[name], name
+
+
+def test_a_no_op_make_book_does_not_rebuild_the_site(tmp_path: Path) -> None:
+    """The Makefile's rule, on a tree of empty stand-in files: with the stamp newest, make has
+    nothing to do for the site; after an exercise changes, it rebuilds it."""
+    import subprocess
+
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    inputs = ["requirements.lock", "pyproject.toml", "scripts/setup-venv.sh", "_toc.yml",
+              "lite/wheels.lock", "lite/package.json", "lite/package-lock.json",
+              "exercises/ps1/a.ipynb", "book/a.md", "book/quizzes/a.yaml", "src/course/a.py",
+              ".venv/.installed", "lite/node_modules/.installed", "_build/.lite-built"]
+    for age, name in enumerate(reversed(inputs)):  # listed oldest first
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+        os.utime(tmp_path / name, (1e9 - age * 10, 1e9 - age * 10))
+
+    def plan() -> str:
+        proc = subprocess.run(["make", "-n", "_build/.lite-built"], cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert "course.lite_build" not in plan()
+    os.utime(tmp_path / "exercises/ps1/a.ipynb", (2e9, 2e9))
+    assert "course.lite_build" in plan()
+
+
 def test_cells_without_a_browser_build_are_replaced_and_say_why() -> None:
     source = "import matplotlib.pyplot as plt\n\nplt.plot([1, 2])"
     replaced = lite_build.browser_version(source, student_answer=True)
