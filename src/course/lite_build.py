@@ -439,6 +439,7 @@ def lite_config(contents: Path, output: Path) -> dict:
             "contents": [str(contents)],
             "output_dir": str(output),
             "no_sourcemaps": True,
+            "settings_overrides": [str(contents.parent / "overrides.json")],
             # Only the two extensions the site needs, not every one installed in .venv
             # (jupytext's, for one, would ask a server that does not exist).
             "ignore_sys_prefix": ["federated_extensions"],
@@ -464,6 +465,11 @@ JUPYTER_LITE_JSON = {
 }
 
 
+# Every cell stays rendered (no windowing): a notebook here is short, and the browser's own
+# find-in-page and screen readers then see all of it.
+SETTINGS_OVERRIDES = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
+
+
 def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     """Build the site into ``output``, staging in ``work``; returns the replaced cells."""
     output, work = output.resolve(), work.resolve()
@@ -474,6 +480,7 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     write_pyodide(work / "static" / "pyodide", wheels)
     replaced = write_contents(work / "files")
     (work / "jupyter-lite.json").write_text(json.dumps(JUPYTER_LITE_JSON, indent=1))
+    (work / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES, indent=1))
     if output.exists():
         shutil.rmtree(output)
     (work / "jupyter_lite_config.json").write_text(
