@@ -320,6 +320,67 @@ def test_cells_without_a_browser_build_are_replaced_and_say_why() -> None:
     compile(replaced, "cell", "exec")
     assert lite_build.browser_version("from course.sources import paragraph", True) is None
     assert lite_build.browser_version("%pip install x", True) is None
+    # a course function that imports matplotlib when it runs
+    drawn = lite_build.browser_version("from course.timeline import draw_timeline\n"
+                                       "fig = draw_timeline([])", student_answer=False)
+    assert drawn is not None and "matplotlib" in drawn
+    # a cell that reads what a replaced cell computed, and one that does not
+    assert "uses rates" in lite_build.browser_version("print(rates)", False, lost={"rates"})
+    assert lite_build.browser_version("rates = 1\nprint(rates)", False, lost={"rates"}) is None
+
+
+def test_chapter_notebooks_of_the_site_run_without_the_missing_packages(
+    lite_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A CPython twin of opening each chapter (and the practice page) in the browser and
+    running all its cells: every import of a package the browser lacks fails, as there, and no
+    cell may raise."""
+    import builtins
+
+    monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path))
+    real_import = builtins.__import__
+
+    def browser_import(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] in lite_build.NO_BROWSER_BUILD:
+            raise ModuleNotFoundError(f"No module named {name!r} (not in the browser)")
+        return real_import(name, *args, **kwargs)
+
+    failures = {}
+    for path in sorted((lite_site / "files").glob("**/*.ipynb")):
+        if "exercises" in path.parts:  # their answer cells are empty: test_exercise_done...
+            continue
+        namespace = {"__builtins__": {**vars(builtins), "__import__": browser_import}}
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                exec(compile(cell.source, f"{path.name}[{index}]", "exec"), namespace)
+            except Exception as error:  # noqa: BLE001 - every failure is reported
+                failures[f"{path.name}[{index}]"] = f"{type(error).__name__}: {error}"
+    assert failures == {}
+
+
+def test_every_cell_the_site_keeps_needs_only_what_the_browser_has(lite_site: Path) -> None:
+    """The cells left as written import only the standard library and the course package."""
+    import ast
+    import sys
+
+    carried = {"course", "math", "datetime", "json", "re", "random", "collections"}
+    problems = []
+    for path in (lite_site / "files").rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) else [])
+                for name in names:
+                    root = name.split(".")[0]
+                    if root not in carried and root not in sys.stdlib_module_names:
+                        problems.append(f"{path.name}: {name}")
+                if isinstance(node, ast.Name) and node.id in lite_build.NEEDS_WHEN_CALLED:
+                    problems.append(f"{path.name}: {node.id}")
+    assert problems == []
 
 
 # --------------------------------------------------------------------------------------------

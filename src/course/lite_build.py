@@ -68,6 +68,8 @@ DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_bui
 # Packages some cells import that have no wheel for Pyodide on any registry this site may use
 # (lite-notes: only Pyodide's CDN carries them): such cells are replaced.
 NO_BROWSER_BUILD = ("matplotlib", "pandas", "numpy", "yaml", "nbgrader")
+# The course's own functions that import one of them when called.
+NEEDS_WHEN_CALLED = {"draw_timeline": "matplotlib"}
 
 
 class LiteBuildError(RuntimeError):
@@ -316,19 +318,49 @@ def _imported_roots(source: str) -> set[str]:
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in NEEDS_WHEN_CALLED:
+                roots.add(NEEDS_WHEN_CALLED[name])
     return roots
 
 
-def browser_version(source: str, student_answer: bool) -> str | None:
-    """A replacement for a cell that imports a package with no browser build, or None.
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell binds and the names it reads."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(), set()
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return bound, read
+
+
+def browser_version(source: str, student_answer: bool, lost: Iterable[str] = ()) -> str | None:
+    """A replacement for a cell that imports a package with no browser build, or that reads a
+    name only such a cell defines (``lost``), or None when the cell can run as it is.
 
     The replacement runs without an error, says why the original cannot run here and what to
     do instead, and keeps the original as comments.
     """
     missing = sorted(_imported_roots(source) & set(NO_BROWSER_BUILD))
-    if not missing:
+    bound, read = _names(source)
+    needed = sorted((read - bound) & set(lost))
+    if missing:
+        why = (f"This cell needs {' and '.join(missing)}, which the in-browser Python (Pyodide) "
+               "of this site does not have: it has no build for the browser that the site can "
+               "carry.")  # fmt: skip
+    elif needed:
+        why = (f"This cell uses {', '.join(needed)}, which a cell above computes with a package "
+               "that the in-browser Python (Pyodide) of this site does not have.")  # fmt: skip
+    else:
         return None
-    names = " and ".join(missing)
     instead = (
         "Answer the question below without the chart, or draw the chart in desktop Jupyter "
         "(see the course README); the chart is not graded."
@@ -336,14 +368,10 @@ def browser_version(source: str, student_answer: bool) -> str | None:
         else "Its result is on this chapter's page in the book; to run it, open the chapter in "
         "desktop Jupyter (see the course README)."
     )
-    message = (
-        f"This cell needs {names}, which the in-browser Python (Pyodide) of this site does not "
-        f"have: it has no build for the browser that the site can carry. {instead}"
-    )
     commented = "\n".join(f"# {line}" if line else "#" for line in source.splitlines())
     return (
         f"# Not run in the browser. The cell as written for desktop Jupyter:\n{commented}\n\n"
-        f"print({message!r})\n"
+        f"print({why + ' ' + instead!r})\n"
     )
 
 
@@ -356,13 +384,16 @@ def adapt_notebook(nb: nbformat.NotebookNode) -> list[str]:
     """Make a notebook ready for the browser, in place: the Lite kernel, and the cells that
     cannot run there replaced; returns the ids of those cells."""
     nb.metadata["kernelspec"] = dict(LITE_KERNELSPEC)
-    replaced = []
+    replaced, lost = [], set()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         grading = cell.metadata.get("nbgrader", {})
-        new = browser_version(cell.source, bool(grading.get("solution")))
+        # nbgrader's test cells stay as they are: autograding puts them back anyway
+        new = browser_version(cell.source, bool(grading.get("solution")),
+                              () if grading.get("grade") or grading.get("locked") else lost)
         if new is not None:
+            lost |= _names(cell.source)[0]
             cell.source = new
             cell.outputs, cell.execution_count = [], None
             replaced.append(grading.get("grade_id") or f"cell {index}")
