@@ -534,6 +534,16 @@ def test_quiz_answers_and_keeps_progress_in_the_browser(lite_page: LitePage) -> 
     status = lite_page.page.locator(".jupyter-widgets [role='status']").first
     status.wait_for(timeout=LOAD_TIMEOUT)
     assert any(w in status.inner_text() for w in ("Correct", "Partly correct", "Not correct"))
+    # The kernel kept the attempt in the browser's storage (/drive), not in its memory
+    quiz_cell = lite_page.cells().count() - 1
+    lite_page.cells().nth(quiz_cell).click()
+    lite_page.page.keyboard.press("Escape")
+    lite_page.page.keyboard.press("b")
+    lite_page.set_source(quiz_cell + 1, "from course.quiz.progress import ProgressStore\n"
+                         "store = ProgressStore()\n"
+                         "print('ATTEMPTS', len(store.attempts()), store.path)")  # fmt: skip
+    kept = lite_page.run_cell(quiz_cell + 1, "ATTEMPTS")
+    assert "ATTEMPTS 1 /drive/.course-progress/progress.json" in kept, kept
     # axe on the quiz (the notebook's outputs): JupyterLite's own interface is not ours
     from axe_playwright_python.sync_playwright import Axe
 
