@@ -29,7 +29,8 @@ _build/.quiz-inputs: $(QUIZ_INPUTS)
 
 # The book is rebuilt only when one of its inputs is newer than the last successful build;
 # the stamp is removed when a build fails, so a failed build is never taken as up to date.
-BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null)
+BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null) \
+               $(wildcard exercises/*/*.ipynb)  # titles on book/exercises.md
 BOOK_STAMP  := _build/.book-built
 $(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
 	@rm -f $@
