@@ -9,7 +9,7 @@ PORT       ?= 8000
 JB_FLAGS   := -W -n --keep-going
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test serve lock lint bench system-deps node-deps exercises clean
+.PHONY: help setup book test serve lock lint bench system-deps node-deps lite-deps exercises clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,8 @@ _build/.quiz-inputs: $(QUIZ_INPUTS)
 
 # The book is rebuilt only when one of its inputs is newer than the last successful build;
 # the stamp is removed when a build fails, so a failed build is never taken as up to date.
-BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null)
+BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null) \
+               $(wildcard exercises/*/*.ipynb)  # titles on book/exercises.md
 BOOK_STAMP  := _build/.book-built
 $(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
 	@rm -f $@
@@ -38,7 +39,27 @@ $(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
 	  echo "A warning counts as an error here (strict build); fix it and run make book again."; exit 1; }
 	@touch $@
 
-book: $(BOOK_STAMP) ## build the HTML book into _build/html and print where to open it
+# The in-browser site (JupyterLite, docs/lite.md) goes to _build/html/lite, rebuilt only when
+# its inputs change. Pyodide's core comes from npm (lite/package-lock.json, npm ci, stamped like
+# the .venv) and its wheels from PyPI (lite/wheels.lock), cached in lite/node_modules and
+# lite/.downloads, which make clean keeps.
+LITE_NODE   := lite/node_modules/.installed
+$(LITE_NODE): lite/package.json lite/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed for the in-browser site (Debian: apt-get install npm)"; exit 1; }
+	@cd lite && npm ci --no-audit --no-fund
+	@touch $@
+
+lite-deps: $(LITE_NODE) ## install Pyodide's core for the in-browser site (npm ci in lite/)
+
+LITE_STAMP  := _build/.lite-built
+LITE_INPUTS := _toc.yml requirements.lock lite/wheels.lock $(wildcard exercises/*/*.ipynb book/*.md) \
+               $(shell find book/quizzes src/course -type f -not -name '*.pyc' 2>/dev/null)
+$(LITE_STAMP): $(STAMP) $(LITE_NODE) $(LITE_INPUTS)
+	@rm -f $@
+	@$(BIN)/python -m course.lite_build $(HTML)/lite
+	@mkdir -p _build && touch $@
+
+book: $(BOOK_STAMP) $(LITE_STAMP) ## build the HTML book and its in-browser site into _build/html
 	@echo ""; echo "The book is built. Open it in a browser:"; echo "  $(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it on http://127.0.0.1:$(PORT)/ with: make serve"
 
@@ -56,7 +77,7 @@ $(NODE_STAMP): $(HARNESS)/package.json $(HARNESS)/package-lock.json | system-dep
 
 node-deps: $(NODE_STAMP) ## install the npm packages of the VS Code widget test (npm ci)
 
-test: $(STAMP) system-deps node-deps ## set up everything the tests need, then run the whole suite
+test: $(STAMP) system-deps node-deps lite-deps ## set up everything the tests need, then run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: ## serve _build/html on 127.0.0.1 (builds the book first if needed)
@@ -74,11 +95,12 @@ lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) $(BOOK_STAMP) ## run the benchmarks (build times, autograding, course --help, page weight)
+bench: $(STAMP) $(BOOK_STAMP) $(LITE_STAMP) ## run the benchmarks (build times, autograding, course --help, page weight, in-browser site)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_autograde.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_page_weight.py
+	$(BIN)/python benchmarks/bench_lite.py
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build

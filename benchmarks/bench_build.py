@@ -34,6 +34,9 @@ def copy_tree(dest: Path) -> None:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     (dest / ".venv").symlink_to(REPO / ".venv")
+    for cache in ("lite/node_modules", "lite/.downloads"):  # the in-browser site's downloads
+        if (REPO / cache).is_dir():
+            (dest / cache).symlink_to(REPO / cache)
 
 
 def timed(command: list[str], cwd: Path) -> float:

@@ -42,12 +42,14 @@ class BuiltBook:
     returncode: int
 
     def pages(self) -> list[Path]:
-        """Every content page, relative to ``html``, without Sphinx's generated ones."""
+        """Every content page, relative to ``html``, without Sphinx's generated ones (nor the
+        in-browser site that make book adds in lite/, which test_lite.py checks)."""
         skip = {"genindex.html", "search.html"}
         return sorted(
             p.relative_to(self.html)
             for p in self.html.rglob("*.html")
             if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+            and p.relative_to(self.html).parts[0] != "lite"
         )
 
 

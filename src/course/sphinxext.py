@@ -16,10 +16,14 @@
   the quizzes carry their own script (see docs/architecture.md, decision 3).
 - After an HTML build, the theme's icon stylesheet and fonts are trimmed to the icons the book
   shows (docs/page-weight.md) and the site root gets a favicon.ico (docs/reader-view.md).
+- Every page that is a notebook opens in the in-browser site (``make book`` builds it into
+  ``lite/``): a link at its top; ``exercise-notebooks`` lists the assignments with the same
+  link (docs/lite.md).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from importlib import resources
 from pathlib import Path
@@ -297,6 +301,45 @@ def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+class ExerciseNotebooks(SphinxDirective):
+    """The assignments of ``exercises/``, each with its title and a link that opens it in the
+    in-browser site."""
+
+    def run(self) -> list[nodes.Node]:
+        from course.lite_build import exercise_notebooks, notebook_title, open_url
+
+        items = []
+        prefix = "../" * self.env.docname.count("/")
+        for path in exercise_notebooks():
+            self.env.note_dependency(str(path))
+            site_file = f"exercises/{path.parent.name}/{path.name}"
+            items.append(
+                f"<li><strong>{html.escape(path.parent.name)}</strong>: "
+                f"{html.escape(notebook_title(path))}. <a class='lite-open' "
+                f"href='{html.escape(prefix + open_url(site_file), quote=True)}'>Open "
+                f"{html.escape(path.parent.name)} in the browser</a></li>"
+            )
+        return [nodes.raw("", "<ul class='exercise-notebooks'>" + "".join(items) + "</ul>",
+                          format="html")]
+
+
+def _add_browser_link(app: Sphinx, pagename: str, templatename: str, context: dict,
+                      doctree: Any) -> None:
+    # A chapter or the practice page is a notebook: the in-browser site carries it, converted
+    # from the same source, and this link opens it there with the Python kernel.
+    from course.lite_build import REPO, chapter_notebooks, open_url, site_path
+
+    pages = {p.relative_to(REPO).with_suffix("").as_posix(): p for p in chapter_notebooks()}
+    if pagename not in pages or "body" not in context:
+        return
+    href = "../" * pagename.count("/") + open_url(site_path(pages[pagename]))
+    context["body"] = (
+        f"<p class='lite-open'><a href='{html.escape(href, quote=True)}'>Open this page in "
+        "the browser</a> as a notebook: its code runs in your browser, with nothing to "
+        "install.</p>" + context["body"]
+    )
+
+
 def _disable_thebe(app: Sphinx, config: Any) -> None:
     # Jupyter Book 1 always loads sphinx-thebe, whose page scripts name a CDN (unpkg) and
     # declare THEBE_JS_URL twice, a console error. The course runs code in Jupyter, not
@@ -331,4 +374,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("verdict", verdict_role)
     app.connect("html-page-context", _drop_unwanted_assets)
     app.connect("build-finished", _finish_html)
+    app.add_directive("exercise-notebooks", ExerciseNotebooks)
+    app.connect("html-page-context", _add_browser_link)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,6 +8,7 @@ matplotlib figure that the book computes at build time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
+try:
+    import yaml
+except ModuleNotFoundError:  # in the browser: Pyodide has no PyYAML (docs/lite.md)
+    yaml = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -157,11 +161,18 @@ def _event(raw: Any, index: int) -> Event:
 
 
 def parse_events(text: str, origin: str = "timeline data") -> list[Event]:
-    """Validate timeline YAML and return its events sorted by date."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TimelineDataError(f"{origin}: not valid YAML ({exc})") from None
+    """Validate timeline YAML (JSON, its subset, where PyYAML is absent) and return its events
+    sorted by date."""
+    if yaml is None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TimelineDataError(f"{origin}: not valid JSON ({exc})") from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise TimelineDataError(f"{origin}: not valid YAML ({exc})") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("events"), list):
         raise TimelineDataError(f"{origin}: must hold a list under the key 'events'")
     try:
@@ -178,8 +189,10 @@ def parse_events(text: str, origin: str = "timeline data") -> list[Event]:
 
 @cache
 def _packaged_events() -> tuple[Event, ...]:
-    path = resources.files("course") / "data" / "timeline.yaml"
-    return tuple(parse_events(path.read_text(encoding="utf-8"), "timeline.yaml"))
+    # The in-browser site's build writes timeline.json from timeline.yaml (docs/lite.md).
+    name = "timeline.yaml" if yaml is not None else "timeline.json"
+    path = resources.files("course") / "data" / name
+    return tuple(parse_events(path.read_text(encoding="utf-8"), name))
 
 
 def load_events(path: str | Path | None = None) -> list[Event]:

@@ -6,12 +6,17 @@ single ``BankError``, so an author sees all mistakes of a file at once and no tr
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Union
 
-import yaml
+try:
+    import yaml
+except ModuleNotFoundError:  # in the browser: Pyodide has no PyYAML (docs/lite.md)
+    yaml = None  # type: ignore[assignment]
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -74,11 +79,18 @@ class Bank(Model):
         raise KeyError(f"bank '{self.chapter}' has no question '{question_id}'")
 
 
+# Banks are YAML; the in-browser site carries them as JSON inside the package, written from
+# the same YAML by its build, and reads them when PyYAML is absent (docs/lite.md).
+BANK_SUFFIX = ".yaml" if yaml is not None else ".json"
+
+
 def quizzes_dir() -> Path:
     """book/quizzes of this repository, or the folder named by $COURSE_QUIZZES_DIR."""
     override = os.environ.get(QUIZZES_ENV)
     if override:
         return Path(override)
+    if yaml is None:
+        return Path(str(resources.files("course") / "data" / "quizzes"))
     # Editable install: src/course/quiz/bank.py -> repository root; else search from the cwd.
     candidates = [Path(__file__).resolve().parents[3], *Path.cwd().resolve().parents, Path.cwd()]
     for root in candidates:
@@ -239,10 +251,16 @@ def read_bank(path: Path) -> Bank:
     source = _display(path)
     if not path.is_file():
         raise BankError([f"{source}: no such bank file"])
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BankError([f"{source}: not valid YAML: {exc}"]) from None
+    if yaml is None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BankError([f"{source}: not valid JSON: {exc}"]) from None
+    else:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise BankError([f"{source}: not valid YAML: {exc}"]) from None
     bank = parse_bank(raw, source)
     problems = _check_bank(bank, source, path.stem)
     problems += _duplicates([(source, bank)])
@@ -273,11 +291,11 @@ def _duplicates(banks: list[tuple[str, Bank]]) -> list[str]:
 
 def load_bank(chapter_id: str, folder: Path | None = None) -> Bank:
     """The bank book/quizzes/<chapter_id>.yaml (or <folder>/<chapter_id>.yaml)."""
-    return read_bank((folder or quizzes_dir()) / f"{chapter_id}.yaml")
+    return read_bank((folder or quizzes_dir()) / f"{chapter_id}{BANK_SUFFIX}")
 
 
 def bank_files(folder: Path | None = None) -> list[Path]:
-    return sorted((folder or quizzes_dir()).glob("*.yaml"))
+    return sorted((folder or quizzes_dir()).glob(f"*{BANK_SUFFIX}"))
 
 
 def load_all_banks(folder: Path | None = None) -> list[Bank]:

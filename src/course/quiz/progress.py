@@ -28,8 +28,18 @@ UNSEEN_WEIGHT = 2.0
 WRONG_WEIGHT = 4.0
 
 
+# In JupyterLite (Pyodide, sys.platform "emscripten") the home folder lives in memory and is
+# lost with the tab; /drive is the browser's storage of the site's files, kept between visits.
+BROWSER_DRIVE = Path("/drive")
+IN_BROWSER = sys.platform == "emscripten"
+
+
 def progress_dir() -> Path:
-    return Path(os.environ.get(PROGRESS_ENV) or platformdirs.user_data_dir(APP_NAME))
+    if os.environ.get(PROGRESS_ENV):
+        return Path(os.environ[PROGRESS_ENV])
+    if IN_BROWSER:
+        return BROWSER_DRIVE / ".course-progress"
+    return Path(platformdirs.user_data_dir(APP_NAME))
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,9 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``lock_path``: two kernels recording at once (a chapter
     notebook and the practice notebook, say) would otherwise each drop the other's attempt."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    if IN_BROWSER:  # Pyodide has no file locks (its fcntl is an empty stand-in)
+        yield
+        return
     with open(lock_path, "a+b") as handle:
         if sys.platform == "win32":
             import msvcrt

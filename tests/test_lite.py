@@ -1,0 +1,563 @@
+"""The in-browser site (JupyterLite, docs/lite.md): what it holds, the course package under
+Pyodide (the same checks as under CPython), an exercise done in Chromium and graded on the
+instructor's side, and the live quiz; all offline, every non-loopback request blocked.
+
+The site is built once per session (or reused from COURSE_REUSE_BUILD=_build/html, whose
+lite/ folder make book writes)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, is_loopback
+from lite_checks import run_checks
+from test_book_build import external_urls_in_page
+from test_grading_support import REPO_CONFIG, TEST_OVERRIDES
+
+from course import lite_build
+from course.cli import main as course_cli
+
+LOAD_TIMEOUT = 90_000  # ms: Pyodide's first start on two busy cores
+RUN_TIMEOUT = 180  # s: a whole notebook, imports included
+ASSIGNMENT, NOTEBOOK = "ps3", "how_sure_does_it_sound"
+
+
+# --------------------------------------------------------------------------------------------
+# The site, served on loopback
+
+
+@pytest.fixture(scope="session")
+def lite_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reuse = os.environ.get("COURSE_REUSE_BUILD")
+    if reuse and (Path(reuse) / "lite" / "jupyter-lite.json").is_file():
+        return Path(reuse).resolve() / "lite"
+    if not shutil.which("npm") and not lite_build.PYODIDE_NPM.is_dir():
+        pytest.skip("npm is missing (Debian package: npm); make test installs it")
+    if not lite_build.PYODIDE_NPM.is_dir():
+        pytest.fail("Pyodide's core is not installed: run make lite-deps (make test does)")
+    base = tmp_path_factory.mktemp("lite")
+    site = base / "html" / "lite"
+    lite_build.build_site(site, base / "work")
+    return site
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    # Python 3.11 does not know .mjs; browsers refuse modules and wasm of another type.
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".mjs": "text/javascript", ".js": "text/javascript",
+                      ".wasm": "application/wasm"}  # fmt: skip
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def lite_url(lite_site: Path) -> Iterator[str]:
+    handler = functools.partial(_SiteHandler, directory=str(lite_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def lite_browser() -> Iterator[object]:
+    """Chromium with name resolution cut off for every host but loopback, so nothing (the
+    site's service worker included) can reach the network even past Playwright's routing."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run make test, which installs it"
+    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        yield instance
+        instance.close()
+
+
+class LitePage:
+    """A page of the site in a fresh context (fresh browser storage), offline, that records
+    every non-loopback request and console error."""
+
+    def __init__(self, browser: object, base: str, downloads: Path) -> None:
+        self.base = base
+        self.context = browser.new_context(accept_downloads=True)
+        self.page = self.context.new_page()
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        self.downloads = downloads
+
+        def route(request_route: object) -> None:
+            if is_loopback(request_route.request.url):
+                request_route.continue_()
+            else:
+                self.external.append(request_route.request.url)
+                request_route.abort("blockedbyclient")
+
+        self.context.route("**/*", route)
+        self.context.on("request", lambda r: None if is_loopback(r.url)
+                        else self.external.append(r.url))  # fmt: skip
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)  # fmt: skip
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+
+    def open(self, site_file: str) -> None:
+        self.page.goto(f"{self.base}/notebooks/index.html?path={site_file}", wait_until="load")
+        self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=LOAD_TIMEOUT)
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self) -> float:
+        start = time.monotonic()
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+            state="attached", timeout=LOAD_TIMEOUT)
+        return time.monotonic() - start
+
+    def cells(self) -> object:
+        return self.page.locator(".jp-Notebook .jp-Cell")
+
+    def set_source(self, index: int, source: str) -> None:
+        editor = self.cells().nth(index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.insert_text(source)
+        self.page.keyboard.press("Escape")
+
+    def menu(self, menu: str, item: str) -> None:
+        self.page.get_by_role("menuitem", name=menu, exact=True).click()
+        self.page.get_by_role("menuitem", name=item).first.click()
+
+    def prompts(self) -> list[str]:
+        return self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+
+    def run_all(self) -> None:
+        """Run → Run All Cells, until every code cell ran or one failed. A click made while
+        the kernel is still starting may be dropped: then it is clicked again."""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            self.menu("Run", "Run All Cells")
+            clicked = time.monotonic()
+            while time.monotonic() - clicked < 20:
+                time.sleep(0.5)
+                if any(re.search(r"\[[\d*]+\]", p) for p in self.prompts()):
+                    self.wait_until_run()
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Run All Cells ran nothing: {self.prompts()}")
+
+    def wait_until_run(self) -> None:
+        """Until no cell is running or queued ([*])."""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        time.sleep(1)
+        while time.monotonic() < deadline:
+            if not any("*" in p for p in self.prompts()):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"cells still running after {RUN_TIMEOUT} s")
+
+    def run_cell(self, index: int, expect: str) -> str:
+        """Run one cell (Shift+Enter) and wait until its output shows ``expect``."""
+        self.cells().nth(index).click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.output(index)
+            if expect in text:
+                return text
+            time.sleep(0.5)
+        raise AssertionError(f"cell {index} never showed {expect!r}: {self.output(index)!r}")
+
+    def output(self, index: int) -> str:
+        area = self.cells().nth(index).locator(".jp-OutputArea")
+        return area.inner_text() if area.count() else ""
+
+    def close(self, name: str) -> None:
+        if self.errors or self.external:
+            self.page.screenshot(path=str(self.downloads / f"{name}.png"), full_page=True)
+        self.context.close()
+
+
+@pytest.fixture
+def lite_page(lite_browser: object, lite_url: str, tmp_path: Path,
+              request: pytest.FixtureRequest) -> Iterator[LitePage]:  # fmt: skip
+    page = LitePage(lite_browser, lite_url, tmp_path)
+    yield page
+    page.close(request.node.name)
+
+
+def site_notebook(site: Path, site_file: str) -> nbformat.NotebookNode:
+    return nbformat.read(site / "files" / site_file, as_version=4)
+
+
+# --------------------------------------------------------------------------------------------
+# What the site holds (no browser)
+
+
+def test_site_holds_every_notebook_from_its_source(lite_site: Path) -> None:
+    files = lite_site / "files"
+    for source in lite_build.exercise_notebooks():
+        copy = files / "exercises" / source.parent.name / source.name
+        assert copy.is_file(), copy
+        original = nbformat.read(source, as_version=4)
+        shown = nbformat.read(copy, as_version=4)
+        assert [c.metadata.get("nbgrader") for c in shown.cells] == [
+            c.metadata.get("nbgrader") for c in original.cells
+        ], f"{copy}: the nbgrader cells must be those of {source}"
+    for page in lite_build.chapter_notebooks():
+        assert (files / lite_build.site_path(page)).is_file(), page
+    assert (files / "practice.ipynb").is_file()
+    assert len(lite_build.chapter_notebooks()) >= 8  # seven chapters and the practice page
+
+
+def test_site_carries_the_banks_and_timeline_as_the_yaml_says(lite_site: Path) -> None:
+    import zipfile
+
+    import yaml
+
+    wheel = next((lite_site / "static" / "pyodide").glob("russia_nk_course-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for bank in (REPO / "book" / "quizzes").glob("*.yaml"):
+            carried = json.loads(archive.read(f"course/data/quizzes/{bank.stem}.json"))
+            assert carried == yaml.safe_load(bank.read_text(encoding="utf-8")), bank.name
+        assert "course/sources.py" in names and "course/data/articles/article-a.txt" in names
+        assert not any(n.startswith("course/grading/") for n in names)
+
+
+def test_site_loads_nothing_from_outside_it(lite_site: Path) -> None:
+    config = json.loads((lite_site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    assert kernel["pyodideUrl"] == "./static/pyodide/pyodide.mjs"
+    assert kernel["disablePyPIFallback"] is True
+    lock = json.loads((lite_site / "static" / "pyodide" / "pyodide-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        wheel = lite_site / "static" / "pyodide" / entry["file_name"]
+        assert wheel.is_file(), f"{name}: {entry['file_name']} is not in the site"
+        assert lite_build._sha256(wheel) == entry["sha256"], f"{name}: hash differs"
+    pages = [p for p in lite_site.rglob("*.html")]
+    assert pages
+    assert {str(p): external_urls_in_page(p) for p in pages if external_urls_in_page(p)} == {}
+
+
+@pytest.mark.book
+def test_every_notebook_page_and_exercise_links_into_the_site(built_book, lite_site: Path) -> None:
+    from urllib.parse import parse_qs, urljoin, urlparse
+
+    from bs4 import BeautifulSoup
+
+    expected = {f"book/{p.stem}.html": lite_build.site_path(p)
+                for p in lite_build.chapter_notebooks()}  # fmt: skip
+    exercises = {f"exercises/{p.parent.name}/{p.name}" for p in lite_build.exercise_notebooks()}
+    found: dict[str, list[str]] = {}
+    for page in [*expected, "book/exercises.html"]:
+        soup = BeautifulSoup((built_book.html / page).read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select("a.lite-open, .lite-open a"):
+            target = urlparse(urljoin(f"http://site/{page}", link["href"]))
+            assert target.path == "/lite/notebooks/index.html", link["href"]
+            site_file = parse_qs(target.query)["path"][0]
+            assert (lite_site / "files" / site_file).is_file(), site_file
+            found.setdefault(page, []).append(site_file)
+    assert {p: found.get(p) for p in expected} == {p: [f] for p, f in expected.items()}
+    assert set(found["book/exercises.html"]) == exercises
+
+
+def test_pyodide_is_pinned_by_its_own_npm_lock() -> None:
+    wanted = json.loads((REPO / "lite" / "package.json").read_text())["dependencies"]
+    locked = json.loads((REPO / "lite" / "package-lock.json").read_text())["packages"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", wanted["pyodide"]), "pin an exact version"
+    assert locked["node_modules/pyodide"]["version"] == wanted["pyodide"]
+    pins = {p.name: p.version for p in lite_build.read_pins()}
+    desktop = lite_build.requirements_versions()
+    for name in lite_build.COURSE_DEPENDENCIES:  # the browser runs the desktop's versions
+        assert pins[name] == desktop[name], name
+
+
+def test_a_no_op_make_book_does_not_rebuild_the_site(tmp_path: Path) -> None:
+    """The Makefile's rule, on a tree of empty stand-in files: with the stamp newest, make has
+    nothing to do for the site; after an exercise changes, it rebuilds it."""
+    import subprocess
+
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    inputs = ["requirements.lock", "pyproject.toml", "scripts/setup-venv.sh", "_toc.yml",
+              "lite/wheels.lock", "lite/package.json", "lite/package-lock.json",
+              "exercises/ps1/a.ipynb", "book/a.md", "book/quizzes/a.yaml", "src/course/a.py",
+              ".venv/.installed", "lite/node_modules/.installed", "_build/.lite-built"]
+    for age, name in enumerate(reversed(inputs)):  # listed oldest first
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+        os.utime(tmp_path / name, (1e9 - age * 10, 1e9 - age * 10))
+
+    def plan() -> str:
+        proc = subprocess.run(["make", "-n", "_build/.lite-built"], cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert "course.lite_build" not in plan()
+    os.utime(tmp_path / "exercises/ps1/a.ipynb", (2e9, 2e9))
+    assert "course.lite_build" in plan()
+
+
+def test_cells_without_a_browser_build_are_replaced_and_say_why() -> None:
+    source = "import matplotlib.pyplot as plt\n\nplt.plot([1, 2])"
+    replaced = lite_build.browser_version(source, student_answer=True)
+    assert replaced is not None and "matplotlib" in replaced and "print(" in replaced
+    assert "# import matplotlib.pyplot as plt" in replaced  # the original, as comments
+    compile(replaced, "cell", "exec")
+    assert lite_build.browser_version("from course.sources import paragraph", True) is None
+    assert lite_build.browser_version("%pip install x", True) is None
+    # a course function that imports matplotlib when it runs
+    drawn = lite_build.browser_version("from course.timeline import draw_timeline\n"
+                                       "fig = draw_timeline([])", student_answer=False)
+    assert drawn is not None and "matplotlib" in drawn
+    # a cell that reads what a replaced cell computed, and one that does not
+    assert "uses rates" in lite_build.browser_version("print(rates)", False, lost={"rates"})
+    assert lite_build.browser_version("rates = 1\nprint(rates)", False, lost={"rates"}) is None
+
+
+def test_chapter_notebooks_of_the_site_run_without_the_missing_packages(
+    lite_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A CPython twin of opening each chapter (and the practice page) in the browser and
+    running all its cells: every import of a package the browser lacks fails, as there, and no
+    cell may raise."""
+    import builtins
+
+    monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path))
+    real_import = builtins.__import__
+
+    def browser_import(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] in lite_build.NO_BROWSER_BUILD:
+            raise ModuleNotFoundError(f"No module named {name!r} (not in the browser)")
+        return real_import(name, *args, **kwargs)
+
+    failures = {}
+    for path in sorted((lite_site / "files").glob("**/*.ipynb")):
+        if "exercises" in path.parts:  # their answer cells are empty: test_exercise_done...
+            continue
+        namespace = {"__builtins__": {**vars(builtins), "__import__": browser_import}}
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                exec(compile(cell.source, f"{path.name}[{index}]", "exec"), namespace)
+            except Exception as error:
+                failures[f"{path.name}[{index}]"] = f"{type(error).__name__}: {error}"
+    assert failures == {}
+
+
+def test_every_cell_the_site_keeps_needs_only_what_the_browser_has(lite_site: Path) -> None:
+    """The cells left as written import only the standard library and the course package."""
+    import ast
+    import sys
+
+    carried = {"course", "math", "datetime", "json", "re", "random", "collections"}
+    problems = []
+    for path in (lite_site / "files").rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) else [])
+                for name in names:
+                    root = name.split(".")[0]
+                    if root not in carried and root not in sys.stdlib_module_names:
+                        problems.append(f"{path.name}: {name}")
+                if isinstance(node, ast.Name) and node.id in lite_build.NEEDS_WHEN_CALLED:
+                    problems.append(f"{path.name}: {node.id}")
+    assert problems == []
+
+
+# --------------------------------------------------------------------------------------------
+# In Chromium
+
+
+
+
+@pytest.mark.browser
+def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -> None:
+    expected = run_checks()
+    expected.pop("yaml_free")
+    lite_page.open("practice.ipynb")
+    # a new cell under the first: the checks' own source, then their report
+    lite_page.cells().first.click()
+    lite_page.page.keyboard.press("Escape")
+    lite_page.page.keyboard.press("b")
+    index = 1
+    code = (Path(__file__).with_name("lite_checks.py").read_text(encoding="utf-8")
+            + "\nprint(report())\n")  # fmt: skip
+    lite_page.set_source(index, code)
+    text = lite_page.run_cell(index, "CHECKS=")
+    match = re.search(r"CHECKS=(\{.*\})", text, re.S)
+    assert match, text[-3000:]
+    found = json.loads(match[1])
+    assert found.pop("yaml_free") is True, "the browser must run without PyYAML"
+    assert found == expected
+    assert lite_page.external == []
+
+
+def _reference_answers() -> dict[str, str]:
+    """grade_id -> the reference solution of each code answer cell of the assignment."""
+    nb = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    answers = {}
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and grading.get("solution"):
+            lines = [line for line in cell.source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+            answers[grading["grade_id"]] = "\n".join(lines)
+    return answers
+
+
+def _course_root(base: Path) -> Path:
+    """A course with the assignment generated (released and in a gradebook of its own)."""
+    from nbgrader.apps import NbGraderAPI
+
+    from course.grading.pipeline import ensure_tools_on_path, load_config
+
+    ensure_tools_on_path()
+    root = base / "course"
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    (root / "nbgrader_config.py").write_text(REPO_CONFIG.read_text() + TEST_OVERRIDES)
+    result = NbGraderAPI(config=load_config(root, sandbox=False)).generate_assignment(ASSIGNMENT)
+    assert result["success"], result.get("log")
+    return root
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_exercise_done_in_the_browser_scores_as_on_the_desktop(
+    lite_page: LitePage, lite_site: Path, tmp_path: Path
+) -> None:
+    """Fill in the reference answers of ps3 in Lite, run every cell, download the notebook
+    from the File menu, import it with `course import`, autograde it, and compare with the
+    same answers completed in desktop Jupyter; then a wrong answer fails a visible test with
+    the test's own message, and the saved work survives a reload."""
+    site_file = f"exercises/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
+    answers = _reference_answers()
+    shown = site_notebook(lite_site, site_file)
+    replaced = set(json.loads((lite_site / "replaced-cells.json").read_text())[site_file])
+    assert replaced == {"ps3-plot-answer"}
+    grade_ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in shown.cells]
+
+    lite_page.open(site_file)
+    for grade_id, answer in answers.items():
+        if grade_id not in replaced:
+            lite_page.set_source(grade_ids.index(grade_id), answer)
+    lite_page.run_all()
+    lite_page.page.keyboard.press("Control+s")
+    time.sleep(2)
+    with lite_page.page.expect_download() as download:
+        lite_page.menu("File", "Download")
+    lms = tmp_path / "lms"
+    (lms / "lite-student").mkdir(parents=True)
+    done = lms / "lite-student" / f"{NOTEBOOK}.ipynb"
+    download.value.save_as(done)
+
+    # What the student saw, as the downloaded notebook holds it
+    downloaded = nbformat.read(done, as_version=4)
+    outputs = {}
+    for cell in downloaded.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id and cell.cell_type == "code":
+            outputs[grade_id] = "".join(o.get("text", "") + o.get("ename", "")
+                                        for o in cell.outputs)  # fmt: skip
+    assert "Task 1 visible tests passed." in outputs["ps3-count-phrase-visible"], outputs
+    assert "Task 2 visible test passed." in outputs["ps3-rate-visible"]
+    assert "Task 3 visible tests passed." in outputs["ps3-compare-visible"]
+    assert "needs matplotlib" in outputs["ps3-plot-answer"]
+    assert not [c for c in downloaded.cells if c.cell_type == "code"
+                and any(o.output_type == "error" for o in c.outputs)]  # fmt: skip
+
+    # The same answers, completed in desktop Jupyter (the plot cell as the solution has it).
+    desktop = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    for cell in desktop.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    (lms / "desktop-student").mkdir()
+    nbformat.write(desktop, lms / "desktop-student" / f"{NOTEBOOK}.ipynb")
+
+    root = _course_root(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(course_cli, ["--root", str(root), "import", ASSIGNMENT, str(lms)])
+    assert result.exit_code == 0 and "2 students imported" in result.output, result.output
+    result = runner.invoke(course_cli, ["--root", str(root), "autograde", ASSIGNMENT,
+                                        "--workers", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # (the progress bar may share a line with a score: no ^ anchor)
+    scores = dict(re.findall(r"\b((?:lite|desktop)-student)\s+(\S+) /", result.output))
+    assert scores.get("lite-student") == scores.get("desktop-student") == "12", result.output
+
+    # A wrong answer: substring matching counts 'mayor' as 'may'.
+    index = grade_ids.index("ps3-count-phrase-answer")
+    lite_page.set_source(index, "def count_phrase(text, phrase):\n"
+                                "    return text.lower().count(phrase.lower())")  # fmt: skip
+    lite_page.run_cell(index, "")
+    lite_page.wait_until_run()
+    failed = lite_page.run_cell(grade_ids.index("ps3-count-phrase-visible"), "AssertionError")
+    assert "'mayor' is a different word from 'may'" in failed
+
+    # Saved work is still there after a reload (the browser's storage), wrong answer included.
+    lite_page.page.keyboard.press("Control+s")
+    time.sleep(1)
+    lite_page.page.reload(wait_until="load")
+    lite_page.cells().first.wait_for(timeout=LOAD_TIMEOUT)
+    assert "text.lower().count(phrase.lower())" in lite_page.cells().nth(index).inner_text()
+    assert lite_page.external == []
+
+
+@pytest.mark.browser
+def test_quiz_answers_and_keeps_progress_in_the_browser(lite_page: LitePage) -> None:
+    lite_page.open("chapters/sanctions_and_un.ipynb")
+    lite_page.run_all()
+    check = lite_page.page.get_by_role("button", name="Check answer").first
+    check.wait_for(timeout=LOAD_TIMEOUT)
+    radio = lite_page.page.locator("label", has=lite_page.page.locator("input[type=radio]"))
+    radio.first.click()
+    check.click()
+    status = lite_page.page.locator(".jupyter-widgets [role='status']").first
+    status.wait_for(timeout=LOAD_TIMEOUT)
+    assert any(w in status.inner_text() for w in ("Correct", "Partly correct", "Not correct"))
+    # The kernel kept the attempt in the browser's storage (/drive), not in its memory
+    quiz_cell = lite_page.cells().count() - 1
+    lite_page.cells().nth(quiz_cell).click()
+    lite_page.page.keyboard.press("Escape")
+    lite_page.page.keyboard.press("b")
+    lite_page.set_source(quiz_cell + 1, "from course.quiz.progress import ProgressStore\n"
+                         "store = ProgressStore()\n"
+                         "print('ATTEMPTS', len(store.attempts()), store.path)")  # fmt: skip
+    kept = lite_page.run_cell(quiz_cell + 1, "ATTEMPTS")
+    assert "ATTEMPTS 1 /drive/.course-progress/progress.json" in kept, kept
+    # axe on the quiz (the notebook's outputs): JupyterLite's own interface is not ours
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(lite_page.page, context=".jp-Notebook .jp-OutputArea")
+    serious = [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+               if v.get("impact") in {"serious", "critical"}]
+    assert serious == []
+
+    # Another notebook, another kernel, after a reload: the attempt was kept in the browser.
+    lite_page.page.goto(f"{lite_page.base}/notebooks/index.html?path=practice.ipynb")
+    lite_page.cells().first.wait_for(timeout=LOAD_TIMEOUT)
+    lite_page.wait_for_kernel()
+    lite_page.run_all()
+    table = lite_page.page.locator(".jupyter-widgets table").first
+    table.wait_for(timeout=LOAD_TIMEOUT)
+    assert re.search(r"\b1 of \d+", table.inner_text()), table.inner_text()
+    assert lite_page.external == []
