@@ -63,8 +63,8 @@ COURSE_WHEEL_NAME = "russia-nk-course"
 # from the cell's own import lines only.
 COURSE_DEPENDS = ("pydantic", "platformdirs", "ipywidgets")
 # Parts of the package that run only on the instructor's machine (nbgrader, Sphinx, the CLI).
-DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_build.py", "settings.py",
-                "itemstats.py", "icons.py", "favicon.py")
+DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_build.py",
+                "settings.py", "itemstats.py", "icons.py", "favicon.py")
 
 # Packages some cells import that have no wheel for Pyodide on any registry this site may use
 # (lite-notes: only Pyodide's CDN carries them): such cells are replaced.
