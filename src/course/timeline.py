@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,16 @@ try:
     import yaml
 except ModuleNotFoundError:  # in the browser: Pyodide has no PyYAML (docs/lite.md)
     yaml = None  # type: ignore[assignment]
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,8 +48,6 @@ Category = Literal["diplomacy", "sanctions", "military", "treaty", "economy"]
 Precision = Literal["day", "month"]
 CATEGORIES: tuple[str, ...] = ("diplomacy", "sanctions", "military", "treaty", "economy")
 PRECISIONS: tuple[str, ...] = ("day", "month")
-_REQUIRED = ("id", "date", "precision", "title", "detail", "category", "sources")
-_OPTIONAL = ("end_date", "confirmed")
 
 # Okabe-Ito colours (told apart with the common colour-vision deficiencies), a black edge on
 # every marker for contrast against white, and a distinct marker per category so that colour
@@ -58,8 +65,11 @@ class TimelineDataError(ValueError):
     """The timeline data is malformed; the message names the event and the field."""
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(BaseModel):
+    """One dated event of the record, validated like the question banks (pydantic)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     id: str
     date: dt.date
     precision: Precision
@@ -68,7 +78,35 @@ class Event:
     category: Category
     sources: tuple[str, ...]
     end_date: dt.date | None = None
-    confirmed: bool = True
+    confirmed: StrictBool = True
+
+    @field_validator("date", "end_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> dt.date | None:
+        return None if value is None else _parse_date(value)
+
+    @field_validator("title", "detail")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be non-empty text")
+        return " ".join(value.split())
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError("must list at least one URL")
+        for url in value:
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ValueError(f"holds {url!r}, which is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Event:
+        if self.end_date is not None and self.end_date < self.date:
+            raise ValueError(f"end_date ({self.end_date}) is before the date ({self.date})")
+        return self
 
     @property
     def date_label(self) -> str:
@@ -95,9 +133,9 @@ def _fail(where: str, field: str, problem: str) -> TimelineDataError:
     return TimelineDataError(f"{where}: field '{field}' {problem}")
 
 
-def _as_date(value: Any, where: str, field: str) -> dt.date:
+def _parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise _fail(where, field, f"must be a date without a time, not {value!r}")
+        raise ValueError(f"must be a date without a time, not {value!r}")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -105,14 +143,31 @@ def _as_date(value: Any, where: str, field: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise _fail(where, field, f"must be an ISO date such as 2024-06-19, not {value!r}")
+    raise ValueError(f"must be an ISO date such as 2024-06-19, not {value!r}")
 
 
-def _text(raw: Mapping[str, Any], where: str, field: str) -> str:
-    value = raw[field]
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(where, field, "must be non-empty text")
-    return " ".join(value.split())
+def _as_date(value: Any, where: str, field: str) -> dt.date:
+    try:
+        return _parse_date(value)
+    except ValueError as exc:
+        raise _fail(where, field, str(exc)) from None
+
+
+def _problem(error: ErrorDetails) -> tuple[str, str]:
+    """The field and the words of pydantic's first complaint about an event."""
+    field = str(error["loc"][0]) if error["loc"] else "end_date"
+    kind = error["type"]
+    if kind == "missing":
+        return field, "is missing"
+    if kind == "extra_forbidden":
+        return field, f"is not a timeline field (fields: {', '.join(Event.model_fields)})"
+    if kind == "literal_error":
+        choices = CATEGORIES if field == "category" else PRECISIONS
+        return field, f"must be one of {', '.join(choices)}"
+    if kind == "bool_type":
+        return field, "must be true or false"
+    message = error["msg"].removeprefix("Value error, ")
+    return field, message.removeprefix("end_date ") if not error["loc"] else message
 
 
 def _event(raw: Any, index: int) -> Event:
@@ -121,43 +176,11 @@ def _event(raw: Any, index: int) -> Event:
     raw_id = raw.get("id")
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise _fail(f"event #{index + 1}", "id", "is missing or empty")
-    where = f"event {raw_id!r}"
-    for field in _REQUIRED:
-        if field not in raw:
-            raise _fail(where, field, "is missing")
-    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        raise _fail(where, unknown[0], f"is not a timeline field (fields: {', '.join(_REQUIRED)})")
-    if raw["category"] not in CATEGORIES:
-        raise _fail(where, "category", f"must be one of {', '.join(CATEGORIES)}")
-    if raw["precision"] not in PRECISIONS:
-        raise _fail(where, "precision", f"must be one of {', '.join(PRECISIONS)}")
-    sources = raw["sources"]
-    if not isinstance(sources, list) or not sources:
-        raise _fail(where, "sources", "must list at least one URL")
-    for url in sources:
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise _fail(where, "sources", f"holds {url!r}, which is not an http(s) URL")
-    date = _as_date(raw["date"], where, "date")
-    end_date = None
-    if raw.get("end_date") is not None:
-        end_date = _as_date(raw["end_date"], where, "end_date")
-        if end_date < date:
-            raise _fail(where, "end_date", f"({end_date}) is before the date ({date})")
-    confirmed = raw.get("confirmed", True)
-    if not isinstance(confirmed, bool):
-        raise _fail(where, "confirmed", "must be true or false")
-    return Event(
-        id=raw_id,
-        date=date,
-        precision=raw["precision"],
-        title=_text(raw, where, "title"),
-        detail=_text(raw, where, "detail"),
-        category=raw["category"],
-        sources=tuple(sources),
-        end_date=end_date,
-        confirmed=confirmed,
-    )
+    try:
+        return Event.model_validate(dict(raw))
+    except ValidationError as exc:
+        field, problem = _problem(exc.errors()[0])
+        raise _fail(f"event {raw_id!r}", field, problem) from None
 
 
 def parse_events(text: str, origin: str = "timeline data") -> list[Event]:
