@@ -67,7 +67,7 @@ DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_bui
                 "settings.py", "itemstats.py", "icons.py", "favicon.py")
 
 # Packages some cells import that have no wheel for Pyodide on any registry this site may use
-# (lite-notes: only Pyodide's CDN carries them): such cells are replaced.
+# (docs/lite.md, pitfall 5: only Pyodide's CDN carries them): such cells are replaced.
 NO_BROWSER_BUILD = ("matplotlib", "pandas", "numpy", "yaml", "nbgrader")
 # The course's own functions that import one of them when called.
 NEEDS_WHEN_CALLED = {"draw_timeline": "matplotlib"}
@@ -510,7 +510,7 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     output, work = output.resolve(), work.resolve()
     wheels = fetch_wheels()
     if work.exists():
-        shutil.rmtree(work)  # jupyter lite build remembers done steps (lite-notes, pitfall 3)
+        shutil.rmtree(work)  # jupyter lite build remembers done steps (docs/lite.md, pitfall 3)
     work.mkdir(parents=True)
     write_pyodide(work / "static" / "pyodide", wheels)
     replaced = write_contents(work / "files")
