@@ -428,13 +428,12 @@ def _course_root(base: Path) -> Path:
     """A course with the assignment generated (released and in a gradebook of its own)."""
     from nbgrader.apps import NbGraderAPI
 
-    from course.grading.pipeline import ensure_tools_on_path, load_config
+    from course.settings import load_config
 
-    ensure_tools_on_path()
     root = base / "course"
     shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
     (root / "nbgrader_config.py").write_text(REPO_CONFIG.read_text() + TEST_OVERRIDES)
-    result = NbGraderAPI(config=load_config(root, sandbox=False)).generate_assignment(ASSIGNMENT)
+    result = NbGraderAPI(config=load_config(root)).generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("log")
     return root
 
