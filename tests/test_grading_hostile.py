@@ -1,16 +1,24 @@
 """Every hostile scenario graded in ONE batch with honest students: the batch finishes, each gets
-its verdict, the gradebook stays intact and honest scores equal their scores graded alone."""
+its verdict, the gradebook stays intact and honest scores equal their scores graded alone. The
+batch is graded with the warm kernel pool (the default) and again with every kernel started
+cold (--no-pool): same verdicts, same scores cell by cell, same outputs and tracebacks."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from test_grading_support import cell_scores, gradebook_is_sound, make_course, submit
+from test_grading_support import (
+    cell_scores,
+    executed_outputs,
+    gradebook_is_sound,
+    make_course,
+    submit,
+)
 
 from course.grading.pipeline import autograde
 
-HONEST = ["full-marks", "partial-marks"]
+HONEST = ["full-marks", "partial-marks", "looks-for-leftovers"]
 # scenario -> (verdict kinds, expected score of test_double, of test_count_words)
 HOSTILE = {
     "infinite-loop": ({"timeout"}, 0, 2),
@@ -28,6 +36,11 @@ HOSTILE = {
     "fork-bomb": ({"process-limit"}, 0, 2),
     # the children over the submission's memory are stopped; the kernel and its answers live
     "memory-hog-in-children": ({"memory-limit"}, 1, 2),
+    # what a warm kernel pool must withstand (docs/warm-kernel-pool.md): nothing reached
+    "attacks-its-neighbours": (set(), 0, 2),
+    "fills-working-folder-and-tmp": (set(), 0, 2),
+    "leaves-thread-atexit-and-patched-modules": (set(), 0, 2),
+    "kills-its-parent-and-the-zygote": ({"kernel-died"}, 0, 0),
 }
 
 
@@ -36,15 +49,19 @@ def digest(folder: Path) -> str:
                                    if p.is_file())).hexdigest()
 
 
-def test_hostile_batch(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "batch")
-    solutions = digest(root / "solutions")
+def grade_batch(root: Path, pool: bool) -> dict:
     for scenario in HONEST:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
         submit(root, scenario, f"hostile/{scenario}")
-    results = {r.student: r for r in autograde(root, "ps0", timeout=10, memory="1GiB",
-                                               progress=False)}
+    return {r.student: r for r in autograde(root, "ps0", timeout=10, memory="1GiB",
+                                            progress=False, pool=pool)}
+
+
+def test_hostile_batch(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "batch")
+    solutions = digest(root / "solutions")
+    results = grade_batch(root, pool=True)
     scores = cell_scores(root)
 
     assert gradebook_is_sound(root) and digest(root / "solutions") == solutions
@@ -63,3 +80,13 @@ def test_hostile_batch(tmp_path: Path) -> None:
     for scenario in HONEST:
         assert results[scenario].findings == []
         assert scores[scenario] == cell_scores(alone)[scenario]
+
+    cold = make_course(tmp_path / "cold")
+    cold_results = grade_batch(cold, pool=False)
+    assert gradebook_is_sound(cold) and cell_scores(cold) == scores
+    for student, result in results.items():
+        # the kinds: a finding's detail counts what the kernel's OOM killer or task limit
+        # stopped, which varies from run to run
+        kinds = {f.kind for f in result.findings}
+        assert {f.kind for f in cold_results[student].findings} == kinds, student
+        assert executed_outputs(cold, student) == executed_outputs(root, student), student

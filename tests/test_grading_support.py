@@ -4,10 +4,13 @@ submissions placed as nbgrader expects them."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
@@ -73,3 +76,23 @@ def test_course_has_the_released_assignment(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     assert (root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
     assert gradebook_is_sound(root)
+
+
+# what differs between two runs of the same code: cell timing metadata, object addresses
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+
+
+def executed_outputs(root: Path, student: str) -> list[list[dict]]:
+    """The outputs of every cell of ``student``'s autograded ps0 notebook, without timing."""
+    return notebook_outputs(
+        root / "autograder" / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+
+
+def notebook_outputs(path: Path) -> list[list[dict]]:
+    """The outputs of every cell of the notebook at ``path`` (none if there is no notebook),
+    with object addresses masked; timing lives in cell metadata, which is left out."""
+    if not path.exists():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in nb.cells], sort_keys=True)
+    return json.loads(ADDRESS.sub("0x…", text))

@@ -123,10 +123,12 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")
+@click.option("--no-pool", is_flag=True,
+              help="Start every kernel cold instead of forking it from a warm process.")
 @pass_course
 def autograde(course: Course, assignment: str, workers: int | None, timeout: int | None,
               memory: str | None, processes: int | None, cpus: float | None,
-              students: tuple[str, ...], no_sandbox: bool) -> None:
+              students: tuple[str, ...], no_sandbox: bool, no_pool: bool) -> None:
     """Autograde every submission of ASSIGNMENT in parallel, in sandboxed kernels."""
     from course.grading.pipeline import autograde as run
 
@@ -145,7 +147,7 @@ def autograde(course: Course, assignment: str, workers: int | None, timeout: int
     try:
         results = run(course.root, assignment, students=list(students) or None, workers=workers,
                       timeout=timeout, memory=memory, sandbox=not no_sandbox,
-                      processes=processes, cpus=cpus)
+                      processes=processes, cpus=cpus, pool=not no_pool)
     except SandboxUnavailable as error:
         raise click.ClickException(str(error)) from error
     for result in results:

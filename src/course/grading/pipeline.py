@@ -34,6 +34,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
+from .pool import use_pool, warm_up
 from .sandbox import SandboxedKernelManager, check_bwrap, format_size, parse_size
 
 KERNEL_MANAGER = f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
@@ -162,13 +163,16 @@ def autograde(
     progress: bool = True,
     processes: int | None = None,
     cpus: float | None = None,
+    pool: bool = True,
 ) -> list[StudentResult]:
     """Autograde ``assignment`` for every submitting student (or ``students``).
 
     ``memory`` caps each kernel process and, where cgroups can be made (limits.py), all the
     processes of one submission together; ``processes`` and ``cpus`` cap a submission's
-    process count and CPU cores there."""
+    process count and CPU cores there. ``pool`` forks kernels from a warm zygote per worker
+    where the machine allows it (pool.py); otherwise, or with False, each starts cold."""
     config = load_config(course_root, timeout=timeout, memory=memory, sandbox=sandbox)
+    pooled = pool and use_pool(config, sandbox)  # warm kernel pool: NOTICE when unavailable
     coursedir = CourseDirectory(config=config)
     root = Path(coursedir.root)
     students = students or submitted_students(config, assignment)
@@ -184,7 +188,8 @@ def autograde(
                disable=not progress)
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=warm_up if pooled else None) as pool:
             for student in students:
                 jobs = _prepare(config, root, coursedir, assignment, student, results[student])
                 group = _create_group(tree, student, limits) if jobs else None

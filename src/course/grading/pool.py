@@ -306,3 +306,30 @@ def check_pool(bwrap: str = "bwrap") -> None:
         if not ended or not probe.exists() or probe.read_text() != NOBODY:
             raise PoolUnavailable("a forked kernel could not drop its rights in the sandbox")
 
+
+
+def use_pool(config: Any, sandbox: bool) -> bool:
+    """Give ``config`` the pooled kernel manager where the pool works here; otherwise say why,
+    once, and leave the cold path (the same sandbox, a new interpreter per kernel)."""
+    if not sandbox:
+        why = "--no-sandbox: the pool forks kernels into sandboxes only"
+    else:
+        try:
+            check_pool(config.SandboxedKernelManager.get("bwrap", "bwrap"))
+        except PoolUnavailable as error:
+            why = str(error)
+        else:
+            config.Execute.kernel_manager_class = POOLED_MANAGER
+            return True
+    print(f"NOTICE: no warm kernel pool ({why}); every kernel starts cold, as with --no-pool: "
+          "grading is as isolated, only slower.", file=sys.stderr, flush=True)
+    return False
+
+
+def warm_up() -> None:
+    """A worker's initializer: start its zygote while the first submissions are prepared."""
+    try:
+        worker_zygote()
+    except PoolUnavailable as error:
+        notice_once(f"this grading worker's warm kernel pool did not start ({error}); its "
+                    "kernels start cold")
