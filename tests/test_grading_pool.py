@@ -13,6 +13,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.api import Gradebook
+from test_grading_sandbox import run_in_sandbox
 from test_grading_support import (
     cell_scores,
     executed_outputs,
@@ -24,15 +25,18 @@ from traitlets.config import Config
 
 from course.assignments import CONFIG_NAME, REPO_ROOT, generate_student_versions, load_config
 from course.grading import pool
+from course.grading.limits import Limits, detect
 from course.grading.pipeline import autograde
 from course.grading.pool import PooledKernelManager, PoolUnavailable, check_pool, use_pool
 from course.grading.sandbox import SandboxedKernelManager
 
+MiB = 1024**2
 # What a kernel can learn about its own process and sandbox; equal for both ways of starting
-# it, but for pid numbers (printed apart, below).
+# it. Not printed: pid numbers, and the session (a cold kernel is in the session of the
+# sandbox's pid 1, a forked one leads its own; either way the sandbox's pid 1 is out of reach).
 IDENTITY = [
     "import os, sys, resource; print(os.getppid(), os.getuid(), os.getgid(), os.getgroups(), "
-    "os.getcwd(), os.getpgrp() == os.getsid(0) == os.getpid())",
+    "os.getcwd())",
     "print(sys.path, sys.argv[0], sys.flags, __name__)",
     "print(sorted(os.environ.items()))",
     "print([l for l in open('/proc/self/status') if l.startswith(('Cap', 'NoNewPrivs', "
@@ -67,13 +71,39 @@ def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(tmp_path: Path) -> 
     forked = run(PooledKernelManager, workdir, course, IDENTITY)
     # the kernel directory (connection file, IPYTHONDIR) is a new temporary one per kernel
     kernel_dirs = re.compile(r"/tmp/ck-[a-z0-9_]+")
-    assert [kernel_dirs.sub("ck", t) for t in forked] == [kernel_dirs.sub("ck", t) for t in cold]
-    assert forked[0].startswith(f"1 65534 65534 [] {workdir} ")  # child of the sandbox pid 1
+    for index, (mine, theirs) in enumerate(zip(forked, cold, strict=True)):
+        assert kernel_dirs.sub("ck", mine) == kernel_dirs.sub("ck", theirs), IDENTITY[index]
+    assert forked[0] == f"1 65534 65534 [] {workdir}\n"  # a child of the sandbox pid 1
     assert r"CapEff:\t0000000000000000" in forked[3] and r"NoNewPrivs:\t1" in forked[3]
     # every namespace is the sandbox's own (pid 1's), and pid 1 and the kernel are all it sees
     assert forked[6] == "[True, True, True, True, True, True, True]\n" and forked[7] == "2\n"
     assert forked[8] == "ConnectionRefusedError\n"
     assert "ZeroDivisionError" in forked[9]
+
+
+def test_a_forked_kernel_is_held_to_its_submissions_cgroup(tmp_path: Path) -> None:
+    tree = detect()
+    try:
+        group = tree.create("dora", Limits(memory_bytes=600 * MiB, processes=40))
+        outputs = run_in_sandbox([
+            "import os, signal, time\nkids = []\ntry:\n    while len(kids) < 1000:\n"
+            "        kids.append(os.fork())\n        if kids[-1] == 0:\n"
+            "            time.sleep(60)\n            os._exit(0)\n"
+            "except OSError as error:\n    print(len(kids), type(error).__name__)\n"
+            "for kid in kids:  # the memory test below needs the task slots back\n"
+            "    os.kill(kid, signal.SIGKILL)\n    os.waitpid(kid, 0)",
+            "import subprocess, sys\n"
+            "hogs = [subprocess.Popen([sys.executable, '-c', \"import time; "
+            "b = b'x' * (250 * 2**20); time.sleep(2)\"]) for _ in range(4)]\n"
+            "print(sorted(hog.wait() for hog in hogs))",
+        ], tmp_path, tmp_path, timeout=60, cgroup_join=group.join_files(),
+            manager=PooledKernelManager)
+        started, error = outputs[0].split()
+        assert error == "BlockingIOError" and int(started) < 40
+        assert group.refused_forks() >= 1
+        assert -9 in eval(outputs[1]) and group.oom_kills() >= 1  # noqa: S307 - our own list
+    finally:
+        assert tree.remove() == []
 
 
 def test_a_killed_zygote_is_replaced(tmp_path: Path) -> None:

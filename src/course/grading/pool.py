@@ -50,9 +50,6 @@ class Zygote:
         env = kernel_environment(Path("/"), Path("/"), 1)
         env = {k: v for k, v in env.items() if k not in ("HOME", "TMPDIR", "IPYTHONDIR",
                                                           "MPLCONFIGDIR")}
-        # zygote.py is run from the course package's folder (the grader's own code, mounted
-        # read-only in every sandbox): `-m` needs the package on the path
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         argv = [sys.executable, "-m", "course.grading.zygote", str(theirs.fileno())]
         self.process = subprocess.Popen(
             argv + ([] if preload else ["--no-preload"]), pass_fds=[theirs.fileno()], env=env,
@@ -138,9 +135,13 @@ def start_holder(cmd_in_sandbox: list[str], cgroup: list[str]) -> tuple[subproce
         os.close(info_write)
     try:
         assert holder.stdin is not None and holder.stdout is not None
-        holder.stdin.write(b"\n")
-        holder.stdin.flush()
-        if holder.stdout.readline() != b"\n":
+        try:
+            holder.stdin.write(b"\n")
+            holder.stdin.flush()
+            answer = holder.stdout.readline()
+        except OSError:  # bwrap is gone already
+            answer = b""
+        if answer != b"\n":
             raise PoolUnavailable(f"the sandbox did not start (exit code {holder.wait()})")
         info = b""
         while True:  # bwrap writes one JSON object, over several lines
@@ -220,8 +221,9 @@ class PooledKernel:
 
 
 def _is_ipykernel(argv: list[str]) -> bool:
-    """The zygote can only become `python -m ipykernel_launcher -f FILE` of this environment."""
-    return (len(argv) == 5 and Path(argv[0]).resolve() == Path(sys.executable).resolve()
+    """The zygote can only become `python -m ipykernel_launcher -f FILE …` of this
+    environment (nbclient adds options after the file)."""
+    return (len(argv) >= 5 and Path(argv[0]).resolve() == Path(sys.executable).resolve()
             and argv[1:3] == ["-m", "ipykernel_launcher"] and argv[3] == "-f")
 
 
@@ -260,8 +262,9 @@ class PooledKernelManager(SandboxedKernelManager):
                 "holder": holder_pid,
                 "cgroup": list(self.cgroup_join),
                 "workdir": str(self._workdir),
-                "env": kernel_environment(self._workdir, self._kernel_dir,
-                                          self.compute_threads),
+                # bwrap --chdir sets PWD for a cold kernel
+                "env": {**kernel_environment(self._workdir, self._kernel_dir,
+                                             self.compute_threads), "PWD": str(self._workdir)},
                 "memory": parse_size(self.memory_limit),
                 "fsize": parse_size(self.file_size_limit),
                 "argv": argv[3:],

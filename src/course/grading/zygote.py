@@ -115,7 +115,6 @@ def _become_kernel(request: dict) -> None:
         import ipykernel_launcher
 
         sys.argv = [ipykernel_launcher.__file__, *request["argv"]]
-        sys.path[0] = request["workdir"]
         from ipykernel import kernelapp
 
         code = 0
@@ -210,6 +209,10 @@ def serve(control: socket.socket, preload: bool = True) -> None:
     """Preload, say ready, then fork a child per request until the worker closes the socket."""
     _prctl(PR_SET_PDEATHSIG, 9)  # the zygote never outlives its worker
     start = time.perf_counter()
+    # `-m` put the zygote's folder first on the path; ipykernel_launcher removes its own the
+    # same way, before its imports (IPython puts '' back when the kernel starts)
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
     if preload:
         import importlib
 
