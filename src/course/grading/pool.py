@@ -333,6 +333,6 @@ def warm_up() -> None:
     """A worker's initializer: start its zygote while the first submissions are prepared."""
     try:
         worker_zygote()
-    except PoolUnavailable as error:
+    except (PoolUnavailable, OSError) as error:  # an initializer that raises breaks the pool
         notice_once(f"this grading worker's warm kernel pool did not start ({error}); its "
                     "kernels start cold")
