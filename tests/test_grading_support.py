@@ -90,9 +90,21 @@ def executed_outputs(root: Path, student: str) -> list[list[dict]]:
 
 def notebook_outputs(path: Path) -> list[list[dict]]:
     """The outputs of every cell of the notebook at ``path`` (none if there is no notebook),
-    with object addresses masked; timing lives in cell metadata, which is left out."""
+    with object addresses masked; timing lives in cell metadata, which is left out. Stream
+    outputs that follow each other are joined, as a notebook shows them: where the kernel
+    cuts printed text into messages depends on its output-flush timer."""
     if not path.exists():
         return []
     nb = nbformat.read(path, as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in nb.cells], sort_keys=True)
-    return json.loads(ADDRESS.sub("0x…", text))
+    cells = []
+    for cell in nb.cells:
+        outputs: list[dict] = []
+        for output in cell.get("outputs", []):
+            last = outputs[-1] if outputs else {}
+            if (output.get("output_type") == last.get("output_type") == "stream"
+                    and output.get("name") == last.get("name")):
+                last["text"] += output["text"]
+            else:
+                outputs.append(dict(output))
+        cells.append(outputs)
+    return json.loads(ADDRESS.sub("0x…", json.dumps(cells, sort_keys=True)))
