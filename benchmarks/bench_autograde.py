@@ -1,46 +1,111 @@
-"""Autograde N synthetic submissions with the course pipeline and with plain serial
-`nbgrader autograde`, in the same run on the same files, and compare.
+"""Autograde N synthetic submissions three ways, in the same run on the same files, and compare:
+plain serial `nbgrader autograde`, `course autograde` with every kernel started cold
+(--no-pool), and `course autograde` with the warm kernel pool (docs/warm-kernel-pool.md).
 
-    .venv/bin/python benchmarks/bench_autograde.py [--n 40] [--workers CORES] [--no-sandbox]
+    .venv/bin/python benchmarks/bench_autograde.py [--n 40 200] [--workers 2] [--starts 10]
 
-Prints both wall times, the speed-up, the per-submission overhead over bare kernel execution
-(nbclient running the same notebooks, no nbgrader, no sandbox) and checks the scores are the
-same cell by cell. The submissions are the grading-test fixtures (tests/fixtures/grading/honest),
-cycled, in a temporary course."""
+Prints, per N: the three wall times and speed-ups over plain nbgrader; the per-submission
+overhead of each over bare execution (the same notebooks run one after the other in ONE
+already running kernel); where the time of one submission goes (kernel start, execution,
+nbgrader's own processing, gradebook writes); and whether the three gradings agree cell by
+cell. Before that, the median cost of one fork-start against one cold start of a sandboxed
+kernel. The submissions are the grading-test fixtures (tests/fixtures/grading/honest),
+cycled, in temporary courses."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbclient import NotebookClient
+from jupyter_client.manager import KernelManager
+from nbgrader.preprocessors import SaveAutoGrades
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from test_grading_support import cell_scores, make_course, submit  # noqa: E402
 
+from course.grading import pipeline  # noqa: E402
 from course.grading.limits import LimitsUnavailable, detect  # noqa: E402
-from course.grading.pipeline import autograde  # noqa: E402
+from course.grading.pool import PooledKernelManager, check_pool  # noqa: E402
+from course.grading.sandbox import SandboxedKernelManager  # noqa: E402
 
 SCENARIOS = ["honest/full-marks", "honest/partial-marks", "honest/wrong-answers"]
+TIMES: dict[str, float] = defaultdict(float)
+
+
+def timed(name: str, function: Callable) -> Callable:
+    """``function``, adding its seconds to TIMES[name] (the parent's serial steps)."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            TIMES[name] += time.perf_counter() - start
+    return wrapper
+
+
+SANITIZE, SCORE, WRITE = ("nbgrader sanitizing", "nbgrader scoring", "gradebook write")
+pipeline._prepare = timed(SANITIZE, pipeline._prepare)
+pipeline._finish = timed(SCORE, pipeline._finish)
+SaveAutoGrades.preprocess = timed(WRITE, SaveAutoGrades.preprocess)
+
+
+def kernel_start_seconds(manager: type, starts: int, course: Path) -> float:
+    """Median seconds from asking for a sandboxed kernel to its first kernel_info reply."""
+    async def one(workdir: Path) -> float:
+        km = manager(course_root=str(course))
+        start = time.perf_counter()
+        await km.start_kernel(cwd=str(workdir))
+        client = km.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=60)
+        seconds = time.perf_counter() - start
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+        return seconds
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-kernel-"))
+    # the first start also starts the zygote (pooled) or fills the disk cache: not counted
+    samples = [asyncio.run(one(workdir)) for _ in range(starts + 1)][1:]
+    shutil.rmtree(workdir, ignore_errors=True)
+    return statistics.median(samples)
 
 
 def bare_seconds(root: Path) -> float:
-    """Executing every submitted notebook with nbclient alone, one after the other."""
+    """Every submitted notebook's cells run one after the other in ONE running kernel."""
+    km = KernelManager()
+    km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
     start = time.perf_counter()
     for path in sorted((root / "autograder" / "submitted").glob("*/ps0/*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=30, allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start
+        client.execute_interactive(f"import os; os.chdir({str(path.parent)!r})", timeout=30,
+                                   output_hook=ignore)
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                client.execute_interactive(cell.source, timeout=30, output_hook=ignore)
+    seconds = time.perf_counter() - start
+    client.stop_channels()
+    km.shutdown_kernel(now=True)
+    return seconds
+
+
+def ignore(message: dict) -> None:
+    """Outputs of the bare run are not looked at."""
 
 
 def cgroups_available() -> bool:
@@ -51,46 +116,72 @@ def cgroups_available() -> bool:
     return True
 
 
+def run_size(n: int, workers: int, tmp: Path, starts: dict[str, float]) -> bool:
+    roots = {name: make_course(tmp / f"{name}-{n}") for name in ("plain", "cold", "pool")}
+    for i in range(n):
+        for root in roots.values():
+            submit(root, f"s{i:04d}", SCENARIOS[i % len(SCENARIOS)])
+
+    wall, parts = {}, {}
+    for name, pooled in (("pool", True), ("cold", False)):
+        TIMES.clear()
+        start = time.perf_counter()
+        results = pipeline.autograde(roots[name], "ps0", workers=workers, progress=False,
+                                     pool=pooled)
+        wall[name] = time.perf_counter() - start
+        parts[name] = dict(TIMES)
+        parts[name][SCORE] -= parts[name][WRITE]  # the write is timed inside the scoring
+        if any(r.findings for r in results):
+            print(f"  {name}: flagged {[r.student for r in results if r.findings]}")
+
+    nbgrader = shutil.which("nbgrader", path=str(Path(sys.executable).parent))
+    start = time.perf_counter()
+    subprocess.run([nbgrader, "autograde", "ps0"], cwd=roots["plain"], check=True,
+                   capture_output=True)
+    wall["plain"] = time.perf_counter() - start
+    bare = bare_seconds(roots["plain"])
+    same = cell_scores(roots["pool"]) == cell_scores(roots["cold"]) == cell_scores(roots["plain"])
+
+    print(f"\n{n} submissions, {workers} workers")
+    labels = {"plain": "plain nbgrader autograde (serial)",
+              "cold": "course autograde --no-pool",
+              "pool": "course autograde (warm pool)"}
+    for name in ("plain", "cold", "pool"):
+        # overhead: the time all workers were busy, minus bare execution, per submission
+        busy = wall[name] * (1 if name == "plain" else workers)
+        print(f"  {labels[name]:<36} {wall[name]:7.1f} s  {wall[name] / n:6.3f} s/subm.  "
+              f"speed-up {wall['plain'] / wall[name]:5.2f}x  "
+              f"overhead over bare {(busy - bare) / n:6.3f} s/subm.")
+    print(f"  bare execution in one running kernel: {bare / n:.3f} s/submission")
+    for name in ("cold", "pool"):
+        print(f"  {labels[name]}: one submission costs, in the workers: kernel start "
+              f"{starts[name]:.3f} s + execution {bare / n:.3f} s; in the parent, one after the "
+              "other: " + ", ".join(f"{part} {seconds / n:.3f} s"
+                                    for part, seconds in parts[name].items()))
+    print(f"  scores identical cell by cell (pool, cold, plain): {same}")
+    return same
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=40, help="number of submissions")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--no-sandbox", action="store_true")
+    parser.add_argument("--n", type=int, nargs="+", default=[40, 200])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--starts", type=int, default=10, help="kernel starts to time")
     args = parser.parse_args()
-
+    load = os.getloadavg()
+    print(f"cores: {os.cpu_count()}   load average before: {load[0]:.1f} {load[1]:.1f} "
+          f"{load[2]:.1f}   per-submission cgroups: {cgroups_available()}")
+    check_pool()  # the pool must run here: this benchmark is about it
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
-        ours, plain = make_course(Path(tmp) / "ours"), make_course(Path(tmp) / "plain")
-        for i in range(args.n):
-            for root in (ours, plain):
-                submit(root, f"s{i:03d}", SCENARIOS[i % len(SCENARIOS)])
-
-        start = time.perf_counter()
-        results = autograde(ours, "ps0", workers=args.workers, sandbox=not args.no_sandbox,
-                            progress=False)
-        ours_s = time.perf_counter() - start
-
-        nbgrader = shutil.which("nbgrader", path=str(Path(sys.executable).parent))
-        start = time.perf_counter()
-        subprocess.run([nbgrader, "autograde", "ps0"], cwd=plain, check=True,
-                       capture_output=True)
-        plain_s = time.perf_counter() - start
-
-        bare_s = bare_seconds(plain)
-        same = cell_scores(ours) == cell_scores(plain)
-        flagged = [r.student for r in results if r.findings]
-
-    per_bare = bare_s / args.n
-    overhead = (ours_s * args.workers - bare_s) / args.n
-    print(f"submissions: {args.n}   cores: {os.cpu_count()}   workers: {args.workers}   "
-          f"sandbox: {not args.no_sandbox}   per-submission cgroups: {cgroups_available()}")
-    print(f"course autograde (parallel): {ours_s:7.1f} s  ({ours_s / args.n:.2f} s/submission)")
-    print(f"plain nbgrader autograde   : {plain_s:7.1f} s  ({plain_s / args.n:.2f} s/submission)")
-    print(f"speed-up: {plain_s / ours_s:.2f}x")
-    print(f"bare kernel execution: {per_bare:.2f} s/submission; pipeline overhead over it: "
-          f"{overhead:.2f} s/submission (wall time x workers, minus bare, per submission)")
-    print(f"scores identical cell by cell: {same}; flagged: {len(flagged)}")
-    if not same or flagged:
-        raise SystemExit("the two gradings disagree")
+        course = make_course(Path(tmp) / "starts")
+        cold = kernel_start_seconds(SandboxedKernelManager, args.starts, course)
+        fork = kernel_start_seconds(PooledKernelManager, args.starts, course)
+        print(f"one sandboxed kernel, asked for until its first reply (median of {args.starts}):"
+              f" cold start {cold:.3f} s, fork-start {fork:.3f} s ({cold / fork:.1f}x)")
+        starts = {"cold": cold, "pool": fork}
+        agree = [run_size(n, args.workers, Path(tmp), starts) for n in args.n]
+    if not all(agree):
+        raise SystemExit("the gradings disagree")
 
 
 if __name__ == "__main__":

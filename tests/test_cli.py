@@ -53,6 +53,15 @@ def test_autograde_prints_scores_and_verdicts(graded: Path) -> None:
     assert "1 graded, 1 flagged" in result.output
 
 
+def test_autograde_no_pool_starts_kernels_cold_and_grades_alike(graded: Path) -> None:
+    pooled = run(graded, "autograde", "ps0", "--student", "1002", "--workers", "1", "--pool")
+    cold = run(graded, "autograde", "ps0", "--student", "1002", "--workers", "1", "--no-pool")
+    assert cold.exit_code == pooled.exit_code == 0, cold.output
+    assert "NOTICE: no warm kernel pool" not in pooled.output + cold.output
+    line = [row for row in pooled.output.splitlines() if row.startswith("1002")]
+    assert line and line == [row for row in cold.output.splitlines() if row.startswith("1002")]
+
+
 def test_export_writes_nbgrader_and_canvas_csv(graded: Path) -> None:
     result = run(graded, "export", "ps0")
     assert result.exit_code == 0, result.output

@@ -21,12 +21,14 @@ from course.grading.sandbox import (
 
 
 def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int = 3,
-                   cgroup_join: list[str] | None = None) -> list[str]:
+                   cgroup_join: list[str] | None = None,
+                   manager: type = SandboxedKernelManager) -> list[str]:
     """The first output of each cell, as text (error name and value for errors), run in a
-    sandboxed kernel, in the cgroup of ``cgroup_join`` when given (limits.py)."""
+    sandboxed kernel, in the cgroup of ``cgroup_join`` when given (limits.py); ``manager``
+    may be the warm pool's (pool.py)."""
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                            kernel_manager_class=SandboxedKernelManager,
+                            kernel_manager_class=manager,
                             resources={"metadata": {"path": str(workdir)}})
     client.km = client.create_kernel_manager()
     client.km.course_root = str(course)

@@ -4,10 +4,13 @@ submissions placed as nbgrader expects them."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
@@ -73,3 +76,39 @@ def test_course_has_the_released_assignment(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     assert (root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
     assert gradebook_is_sound(root)
+
+
+# what differs between two runs of the same code: cell timing metadata, object addresses,
+# and the order of a set of strings (each interpreter draws its own hash seed)
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+STRING_SET = re.compile(r"\{('[^']*'(?:, '[^']*')+)\}")
+
+
+def executed_outputs(root: Path, student: str) -> list[list[dict]]:
+    """The outputs of every cell of ``student``'s autograded ps0 notebook, without timing."""
+    return notebook_outputs(
+        root / "autograder" / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+
+
+def notebook_outputs(path: Path) -> list[list[dict]]:
+    """The outputs of every cell of the notebook at ``path`` (none if there is no notebook),
+    with object addresses masked; timing lives in cell metadata, which is left out. Stream
+    outputs that follow each other are joined, as a notebook shows them: where the kernel
+    cuts printed text into messages depends on its output-flush timer."""
+    if not path.exists():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        outputs: list[dict] = []
+        for output in cell.get("outputs", []):
+            last = outputs[-1] if outputs else {}
+            if (output.get("output_type") == last.get("output_type") == "stream"
+                    and output.get("name") == last.get("name")):
+                last["text"] += output["text"]
+            else:
+                outputs.append(dict(output))
+        cells.append(outputs)
+    text = ADDRESS.sub("0x…", json.dumps(cells, sort_keys=True))
+    text = STRING_SET.sub(lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", text)
+    return json.loads(text)

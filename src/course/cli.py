@@ -115,10 +115,14 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")
+@click.option("--pool/--no-pool", default=False, show_default=True,
+              help="Fork each kernel from a warm process instead of starting it cold "
+                   "(docs/warm-kernel-pool.md; off by default until its identity with cold "
+                   "kernels is proven on every assignment).")
 @pass_course
 def autograde(course: Course, assignment: str, workers: int | None, timeout: int | None,
               memory: str | None, processes: int | None, cpus: float | None,
-              students: tuple[str, ...], no_sandbox: bool) -> None:
+              students: tuple[str, ...], no_sandbox: bool, pool: bool) -> None:
     """Autograde every submission of ASSIGNMENT in parallel, in sandboxed kernels."""
     from course.grading.pipeline import autograde as run
     from course.grading.sandbox import SandboxUnavailable, parse_size
@@ -138,7 +142,7 @@ def autograde(course: Course, assignment: str, workers: int | None, timeout: int
     try:
         results = run(course.root, assignment, students=list(students) or None, workers=workers,
                       timeout=timeout, memory=memory, sandbox=not no_sandbox,
-                      processes=processes, cpus=cpus)
+                      processes=processes, cpus=cpus, pool=pool)
     except SandboxUnavailable as error:
         raise click.ClickException(str(error)) from error
     for result in results:

@@ -39,6 +39,7 @@ from course.settings import load_config
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
+from .pool import use_pool, warm_up
 from .sandbox import SandboxedKernelManager, format_size, parse_size
 
 P = ParamSpec("P")
@@ -152,14 +153,17 @@ def autograde(
     progress: bool = True,
     processes: int | None = None,
     cpus: float | None = None,
+    pool: bool = False,
 ) -> list[StudentResult]:
     """Autograde ``assignment`` for every submitting student (or ``students``).
 
     ``memory`` caps each kernel process and, where cgroups can be made (limits.py), all the
     processes of one submission together; ``processes`` and ``cpus`` cap a submission's
-    process count and CPU cores there."""
+    process count and CPU cores there. ``pool`` forks kernels from a warm zygote per worker
+    where the machine allows it (pool.py); otherwise, or with False, each starts cold."""
     config = load_config(course_root, grading=True, sandbox=sandbox, timeout=timeout,
                          memory=memory)
+    pooled = pool and use_pool(config, sandbox)  # warm kernel pool: NOTICE when unavailable
     coursedir = CourseDirectory(config=config)
     root = Path(coursedir.root)
     students = students or submitted_students(config, assignment)
@@ -175,12 +179,13 @@ def autograde(
                disable=not progress)
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=warm_up if pooled else None) as executor:
             for student in students:
                 jobs = _prepare(config, root, coursedir, assignment, student, results[student])
                 group = _create_group(tree, student, limits) if jobs else None
                 run_config = _in_group(config, group)
-                pending[student] = [pool.submit(execute_notebook, path, run_config)
+                pending[student] = [executor.submit(execute_notebook, path, run_config)
                                     for path in jobs]
                 jobs_of[student], groups[student] = jobs, group
                 if not jobs:

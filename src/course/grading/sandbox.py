@@ -104,8 +104,10 @@ def sandbox_command(
     file_bytes: int,
     bwrap: str = "bwrap",
     threads: int = 1,
+    extra_bwrap_args: tuple[str, ...] = (),
 ) -> list[str]:
-    """The kernel command wrapped in bwrap and prlimit."""
+    """The kernel command wrapped in bwrap and prlimit (``extra_bwrap_args`` go before the
+    command: the warm pool's holder adds ``--as-pid-1`` and ``--info-fd``, pool.py)."""
     env_prefix = Path(sys.prefix).resolve()
     # The virtualenv's python is a symlink into the base interpreter's prefix: mount both.
     # ...and the course package's own source folder (an editable install lives in the project,
@@ -124,7 +126,19 @@ def sandbox_command(
     # A clean environment: no grader secrets, and no JPY_PARENT_PID, which would make ipykernel
     # quit because its parent looks dead from inside the pid namespace (docs/sandbox.md, pitfall 2).
     args += ["--clearenv", "--unsetenv", "JPY_PARENT_PID"]
-    env = {
+    for key, value in kernel_environment(workdir, kernel_dir, threads).items():
+        args += ["--setenv", key, value]
+    # prlimit inside the sandbox: --as caps the kernel's memory (it gets MemoryError, the next
+    # cell still runs), --fsize caps any file it writes (docs/sandbox.md, pitfall 6).
+    args += [*extra_bwrap_args, "--", "prlimit", f"--as={memory_bytes}",
+             f"--fsize={file_bytes}", "--", *kernel_cmd]
+    return args
+
+
+def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel (cold or forked by the warm pool)."""
+    env_prefix = Path(sys.prefix).resolve()
+    return {
         "HOME": str(workdir),
         # IPython and matplotlib write settings at start-up: keep them out of the submission
         "IPYTHONDIR": str(kernel_dir / "ipython"),
@@ -140,12 +154,6 @@ def sandbox_command(
         **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
                         str(threads)),
     }
-    for key, value in env.items():
-        args += ["--setenv", key, value]
-    # prlimit inside the sandbox: --as caps the kernel's memory (it gets MemoryError, the next
-    # cell still runs), --fsize caps any file it writes (docs/sandbox.md, pitfall 6).
-    args += ["--", "prlimit", f"--as={memory_bytes}", f"--fsize={file_bytes}", "--", *kernel_cmd]
-    return args
 
 
 def package_root() -> Path:
@@ -226,8 +234,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         prefix = join_prefix(list(self.cgroup_join))
         if not self.sandbox:
             return prefix + cmd
+        return prefix + self.sandboxed(cmd)
+
+    def sandboxed(self, cmd: list[str], extra_bwrap_args: tuple[str, ...] = ()) -> list[str]:
+        """``cmd`` in this kernel's sandbox (no cgroup prefix)."""
         assert self._kernel_dir is not None and self._workdir is not None
-        return prefix + sandbox_command(
+        return sandbox_command(
             cmd,
             workdir=self._workdir,
             kernel_dir=self._kernel_dir,
@@ -236,6 +248,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             file_bytes=parse_size(self.file_size_limit),
             bwrap=self.bwrap,
             threads=self.compute_threads,
+            extra_bwrap_args=extra_bwrap_args,
         )
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

@@ -1,0 +1,157 @@
+"""The warm kernel pool (src/course/grading/pool.py, docs/warm-kernel-pool.md): a forked kernel
+is what a cold one is, in its own sandbox; what one submission leaves behind never reaches the
+next; a killed zygote is replaced; where the pool cannot run, grading says why and goes cold.
+The hostile batch, graded with and without the pool, is in test_grading_hostile.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from test_grading_sandbox import run_in_sandbox
+from test_grading_support import (
+    cell_scores,
+    executed_outputs,
+    make_course,
+    submit,
+)
+from traitlets.config import Config
+
+from course.grading import pool
+from course.grading.limits import Limits, detect
+from course.grading.pipeline import autograde
+from course.grading.pool import PooledKernelManager, PoolUnavailable, check_pool, use_pool
+from course.grading.sandbox import SandboxedKernelManager
+
+MiB = 1024**2
+# What a kernel can learn about its own process and sandbox; equal for both ways of starting
+# it. Not printed: pid numbers, and the session (a cold kernel is in the session of the
+# sandbox's pid 1, a forked one leads its own; either way the sandbox's pid 1 is out of reach).
+IDENTITY = [
+    "import os, sys, resource; print(os.getppid(), os.getuid(), os.getgid(), os.getgroups(), "
+    "os.getcwd())",
+    "print(sys.path, sys.argv[0], sys.flags, __name__)",
+    "print(sorted(os.environ.items()))",
+    "print([l for l in open('/proc/self/status') if l.startswith(('Cap', 'NoNewPrivs', "
+    "'Seccomp:', 'Uid', 'Gid'))])",
+    "print([resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)])",
+    "print(open('/proc/self/cgroup').read(), open('/proc/self/mountinfo').read().count('\\n'))",
+    "print([os.readlink(f'/proc/1/ns/{ns}') == os.readlink(f'/proc/self/ns/{ns}') "
+    "for ns in ('mnt', 'net', 'ipc', 'uts', 'user', 'pid', 'cgroup')])",
+    "print(len([p for p in os.listdir('/proc') if p.isdigit()]))",
+    "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\n"
+    "except OSError as error:\n    print(type(error).__name__)",
+    "1 / 0",
+]
+
+
+def run(manager: type, workdir: Path, course: Path, cells: list[str]) -> list[str]:
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    client = NotebookClient(nb, timeout=20, allow_errors=True, kernel_manager_class=manager,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.km = client.create_kernel_manager()
+    client.km.course_root = str(course)
+    client.km.memory_limit = "1GiB"
+    client.execute()
+    return ["".join(o.get("text") or "".join(o.get("traceback", [])) for o in cell.outputs)
+            for cell in nb.cells]
+
+
+def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(tmp_path: Path) -> None:
+    course, workdir = tmp_path / "course", tmp_path / "course" / "autograder" / "alice"
+    workdir.mkdir(parents=True)
+    cold = run(SandboxedKernelManager, workdir, course, IDENTITY)
+    forked = run(PooledKernelManager, workdir, course, IDENTITY)
+    # the kernel directory (connection file, IPYTHONDIR) is a new temporary one per kernel
+    kernel_dirs = re.compile(r"/tmp/ck-[a-z0-9_]+")
+    for index, (mine, theirs) in enumerate(zip(forked, cold, strict=True)):
+        assert kernel_dirs.sub("ck", mine) == kernel_dirs.sub("ck", theirs), IDENTITY[index]
+    assert forked[0] == f"1 65534 65534 [] {workdir}\n"  # a child of the sandbox pid 1
+    assert r"CapEff:\t0000000000000000" in forked[3] and r"NoNewPrivs:\t1" in forked[3]
+    # every namespace is the sandbox's own (pid 1's), and pid 1 and the kernel are all it sees
+    assert forked[6] == "[True, True, True, True, True, True, True]\n" and forked[7] == "2\n"
+    assert forked[8] == "ConnectionRefusedError\n"
+    assert "ZeroDivisionError" in forked[9]
+
+
+def test_a_forked_kernel_is_held_to_its_submissions_cgroup(tmp_path: Path) -> None:
+    tree = detect()
+    try:
+        group = tree.create("dora", Limits(memory_bytes=600 * MiB, processes=40))
+        outputs = run_in_sandbox([
+            "import os, signal, time\nkids = []\ntry:\n    while len(kids) < 1000:\n"
+            "        kids.append(os.fork())\n        if kids[-1] == 0:\n"
+            "            time.sleep(60)\n            os._exit(0)\n"
+            "except OSError as error:\n    print(len(kids), type(error).__name__)\n"
+            "for kid in kids:  # the memory test below needs the task slots back\n"
+            "    os.kill(kid, signal.SIGKILL)\n    os.waitpid(kid, 0)",
+            "import subprocess, sys\n"
+            "hogs = [subprocess.Popen([sys.executable, '-c', \"import time; "
+            "b = b'x' * (250 * 2**20); time.sleep(2)\"]) for _ in range(4)]\n"
+            "print(sorted(hog.wait() for hog in hogs))",
+        ], tmp_path, tmp_path, timeout=60, cgroup_join=group.join_files(),
+            manager=PooledKernelManager)
+        started, error = outputs[0].split()
+        assert error == "BlockingIOError" and int(started) < 40
+        assert group.refused_forks() >= 1
+        assert -9 in eval(outputs[1]) and group.oom_kills() >= 1
+    finally:
+        assert tree.remove() == []
+
+
+def test_a_killed_zygote_is_replaced(tmp_path: Path) -> None:
+    run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"])
+    first = pool._zygote
+    assert first is not None and first.alive()
+    first.process.kill()
+    first.process.wait()
+    assert run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"]) == ["42\n"]
+    assert pool._zygote is not first and pool._zygote.alive()
+
+
+def test_a_failed_fork_starts_that_kernel_cold_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    def refused() -> None:
+        raise PoolUnavailable("fork refused here")
+
+    monkeypatch.setattr(pool, "worker_zygote", refused)
+    assert run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"]) == ["42\n"]
+    assert "NOTICE" in capsys.readouterr().err and "fork refused here" in pool._said.pop()
+
+
+def test_without_user_namespaces_grading_goes_cold_with_one_notice(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a bubblewrap that fails as it does where user namespaces are off
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    config = Config()
+    config.SandboxedKernelManager.bwrap = str(fake)
+    config.Execute.kernel_manager_class = "cold"
+    assert not use_pool(config, sandbox=True)
+    err = capsys.readouterr().err
+    assert err.count("NOTICE") == 1 and "--no-pool" in err and "the sandbox did not start" in err
+    assert config.Execute.kernel_manager_class == "cold"
+    assert not use_pool(Config(), sandbox=False)
+    assert "--no-sandbox" in capsys.readouterr().err
+    with pytest.raises(PoolUnavailable):
+        check_pool(str(fake))
+
+
+def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(
+        tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    root = make_course(tmp_path / "course")
+    # one worker grades them in this order (students are graded by name)
+    submit(root, "a", "hostile/leaves-thread-atexit-and-patched-modules")
+    submit(root, "b", "hostile/kills-its-parent-and-the-zygote")
+    submit(root, "c", "honest/looks-for-leftovers")
+    results = autograde(root, "ps0", workers=1, timeout=10, progress=False, pool=True)
+    assert "NOTICE: no warm" not in capfd.readouterr().err  # the pool graded all three
+    assert [sorted({f.kind for f in r.findings}) for r in results] == [[], ["kernel-died"], []]
+    assert cell_scores(root)["c"] == {"test_double": 1, "test_count_words": 2, "why_date": 0}
+    printed = executed_outputs(root, "c")
+    assert any("leftovers: []" in o.get("text", "") for cell in printed for o in cell)
