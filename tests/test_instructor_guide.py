@@ -34,8 +34,7 @@ from pathlib import Path
 from lms_responses import write_canvas, write_moodle
 from test_grading_support import FIXTURES, HIDDEN_TESTS, make_course
 
-from course.quiz.bank import load_all_banks
-from course.quiz.lms import FILE_NAMES
+from course.quiz.lms import FILE_NAMES, select_banks
 
 GUIDE = Path(__file__).resolve().parent.parent / "autograder" / "README.md"
 HUB_CONFIG = "# /etc/jupyter/nbgrader_config.py"
@@ -88,7 +87,7 @@ def lms_downloads(root: Path) -> None:
     (root / "submissions" / "1003").mkdir(parents=True)
     shutil.copy(FIXTURES / "honest/wrong-answers.ipynb", root / "submissions/1003/questions.ipynb")
     # what `course report quiz` reads: a class's answers to a chapter's quiz, from each LMS
-    bank = load_all_banks()[0]
+    bank = select_banks()[0]  # the bank as exported (quotations written out)
     write_canvas(bank, root / "canvas-student-analysis.csv")
     write_moodle(bank, root / "moodle-responses.csv")
 
