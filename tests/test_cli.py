@@ -292,3 +292,19 @@ def test_a_first_autograde_prints_no_orm_warnings(tmp_path: Path) -> None:
                            "5"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "SAWarning" not in done.stderr and "not in session" not in done.stderr
+
+
+def test_notices_reach_the_instructor_through_logging(graded: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NOTICE is a log record of course.grading, which the command shows on stderr."""
+    from course.grading import pipeline
+    from course.grading.limits import LimitsUnavailable
+
+    def unavailable() -> None:
+        raise LimitsUnavailable("cgroups switched off for this test")
+
+    monkeypatch.setattr(pipeline, "detect", unavailable)
+    result = run(graded, "autograde", "ps0", "--student", "1001", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "NOTICE: no per-submission cgroup (cgroups switched off for this test)" in (
+        result.output)

@@ -206,7 +206,7 @@ def test_autograde_flags_the_fork_bomb_and_leaves_no_group(tmp_path: Path) -> No
 
 
 def test_without_cgroups_grading_says_so_and_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     def unavailable() -> GroupTree:
         raise LimitsUnavailable("cgroup v1 without the memory, pids controller under /x")
@@ -216,13 +216,13 @@ def test_without_cgroups_grading_says_so_and_goes_on(
     submit(root, "honest", "honest/full-marks")
     [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
     assert result.score == 3 and result.findings == []
-    notice = capsys.readouterr().err
+    notice = caplog.text
     assert "NOTICE: no per-submission cgroup (cgroup v1 without the memory" in notice
     assert "capped at 2 GiB" in notice
 
 
 def test_a_group_that_cannot_be_made_is_said_and_the_student_still_graded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     def refuse(self: GroupTree, name: str, limits: Limits) -> ResourceGroup:
         raise OSError(28, "No space left on device")
@@ -232,4 +232,4 @@ def test_a_group_that_cannot_be_made_is_said_and_the_student_still_graded(
     submit(root, "honest", "honest/full-marks")
     [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
     assert result.score == 3 and result.findings == []
-    assert "NOTICE: no cgroup for honest (No space left on device)" in capsys.readouterr().err
+    assert "NOTICE: no cgroup for honest (No space left on device)" in caplog.text

@@ -113,17 +113,17 @@ def test_a_killed_zygote_is_replaced(tmp_path: Path) -> None:
 
 
 def test_a_failed_fork_starts_that_kernel_cold_and_says_so(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     def refused() -> None:
         raise PoolUnavailable("fork refused here")
 
     monkeypatch.setattr(pool, "worker_zygote", refused)
     assert run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"]) == ["42\n"]
-    assert "NOTICE" in capsys.readouterr().err and "fork refused here" in pool._said.pop()
+    assert "NOTICE" in caplog.text and "fork refused here" in pool._said.pop()
 
 
 def test_without_user_namespaces_grading_goes_cold_with_one_notice(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # a bubblewrap that fails as it does where user namespaces are off
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
@@ -133,11 +133,11 @@ def test_without_user_namespaces_grading_goes_cold_with_one_notice(
     config.SandboxedKernelManager.bwrap = str(fake)
     config.Execute.kernel_manager_class = "cold"
     assert not use_pool(config, sandbox=True)
-    err = capsys.readouterr().err
+    err = caplog.text
     assert err.count("NOTICE") == 1 and "--no-pool" in err and "the sandbox did not start" in err
     assert config.Execute.kernel_manager_class == "cold"
     assert not use_pool(Config(), sandbox=False)
-    assert "--no-sandbox" in capsys.readouterr().err
+    assert "--no-sandbox" in caplog.text
     with pytest.raises(PoolUnavailable):
         check_pool(str(fake))
 

@@ -4,6 +4,7 @@ Every verb works from the course root (the folder with nbgrader_config.py) or wi
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -38,6 +39,22 @@ class Course:
 pass_course = click.make_pass_decorator(Course)
 
 
+class _AboveTheProgressBar(logging.Handler):
+    """The grading notices on stderr, written so that tqdm's progress bar redraws below them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(self.format(record), file=sys.stderr)
+
+
+def _show_notices() -> None:
+    log = logging.getLogger("course")
+    if not any(isinstance(h, _AboveTheProgressBar) for h in log.handlers):
+        log.addHandler(_AboveTheProgressBar())
+        log.setLevel(logging.WARNING)
+
+
 @click.group()
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Course root (default: the nearest folder up with nbgrader_config.py).")
@@ -45,6 +62,7 @@ pass_course = click.make_pass_decorator(Course)
 def main(ctx: click.Context, root: Path | None) -> None:
     """Grade the course's nbgrader assignments: generate, import, autograde, feedback, export,
     report; and `validate` for students."""
+    _show_notices()
     if ctx.invoked_subcommand in ("validate", "quiz"):  # no course needed
         ctx.obj = root
         return

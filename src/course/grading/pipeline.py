@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import logging
 import math
 import multiprocessing
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,6 +42,9 @@ from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
 from .pool import use_pool, warm_up
 from .sandbox import SandboxedKernelManager, format_size, parse_size
 
+# Notices (a limit that could not be applied, a cgroup left behind) go to this logger; the
+# `course` command shows them above the progress bar.
+log = logging.getLogger("course.grading")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -201,8 +204,8 @@ def autograde(
                     bar.update()
     finally:
         if tree is not None and (left := tree.remove()):
-            tqdm.write("NOTICE: some cgroups of this run could not be removed: "
-                       + "; ".join(left), file=sys.stderr)
+            log.warning("NOTICE: some cgroups of this run could not be removed: "
+                       + "; ".join(left))
     bar.close()
     return [results[s] for s in students]
 
@@ -221,9 +224,9 @@ def _group_tree(limits: Limits) -> GroupTree | None:
         return detect()
     except LimitsUnavailable as why:
         # said out loud: the limits are weaker than asked, and the instructor must know
-        tqdm.write(f"NOTICE: no per-submission cgroup ({why}). Each kernel process is still "
+        log.warning(f"NOTICE: no per-submission cgroup ({why}). Each kernel process is still "
                    f"capped at {format_size(limits.memory_bytes)}, but not a submission's "
-                   "processes together, their number or their CPU use.", file=sys.stderr)
+                   "processes together, their number or their CPU use.")
         return None
 
 
@@ -233,8 +236,8 @@ def _create_group(tree: GroupTree | None, student: str, limits: Limits) -> Resou
     try:
         return tree.create(student, limits)
     except OSError as error:  # e.g. the machine's cgroup count is exhausted: this student only
-        tqdm.write(f"NOTICE: no cgroup for {student} ({error.strerror or error}); their kernels "
-                   "get the per-process memory limit only.", file=sys.stderr)
+        log.warning(f"NOTICE: no cgroup for {student} ({error.strerror or error}); their kernels "
+                   "get the per-process memory limit only.")
         return None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import select
 import signal
@@ -31,6 +32,8 @@ from typing import Any
 
 from .limits import join_prefix
 from .sandbox import NOBODY, SandboxedKernelManager, kernel_environment, parse_size
+
+log = logging.getLogger("course.grading")
 
 MESSAGE = 1 << 20
 START_TIMEOUT = 60.0  # seconds for the zygote's imports on a loaded machine
@@ -118,7 +121,7 @@ def worker_zygote() -> Zygote:
 def notice_once(message: str) -> None:
     if message not in _said:
         _said.add(message)
-        print(f"NOTICE: {message}", file=sys.stderr, flush=True)
+        log.warning("NOTICE: %s", message)
 
 
 def start_holder(cmd_in_sandbox: list[str], cgroup: list[str]) -> tuple[subprocess.Popen, int]:
@@ -324,13 +327,15 @@ def use_pool(config: Any, sandbox: bool) -> bool:
         else:
             config.Execute.kernel_manager_class = POOLED_MANAGER
             return True
-    print(f"NOTICE: no warm kernel pool ({why}); every kernel starts cold, as with --no-pool: "
-          "grading is as isolated, only slower.", file=sys.stderr, flush=True)
+    log.warning("NOTICE: no warm kernel pool (%s); every kernel starts cold, as with --no-pool: "
+                "grading is as isolated, only slower.", why)
     return False
 
 
 def warm_up() -> None:
     """A worker's initializer: start its zygote while the first submissions are prepared."""
+    # a worker process has no handler of its own: its notices go to stderr, one line each
+    logging.basicConfig(stream=sys.stderr, format="%(message)s")
     try:
         worker_zygote()
     except (PoolUnavailable, OSError) as error:  # an initializer that raises breaks the pool
