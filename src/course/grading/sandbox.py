@@ -9,6 +9,7 @@ each option below avoids.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -51,6 +52,7 @@ def format_size(size: int) -> str:
     return f"{size} B"
 
 
+@functools.cache  # one probe per process, not one per kernel: the answer does not change
 def check_bwrap(bwrap: str = "bwrap") -> str:
     """The path of a bubblewrap that can build our sandbox, or SandboxUnavailable saying why."""
     path = shutil.which(bwrap)
@@ -196,9 +198,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         "/tmp", help="Where per-kernel folders are made (short: socket paths < 108 chars)."
     ).tag(config=True)
     sandbox = Bool(True, help="False runs the kernel without isolation (--no-sandbox).").tag(
-        config=True
-    )
-    startup_grace = Integer(60, help="Seconds to wait for the sandboxed kernel to start.").tag(
         config=True
     )
     compute_threads = Integer(1, help="Threads numerical libraries (OpenMP, OpenBLAS, MKL) "
