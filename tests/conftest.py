@@ -1,73 +1,129 @@
-"""Shared fixtures: the book built once per session from a clean state, a loopback server
-for it, and Chromium pages on which every non-loopback request is blocked and recorded (throwaway
-Jupyter servers are in throwaway_jupyter.py)."""
+"""Fixtures and hooks. Helpers live in tests/support (see its __init__ for what is where): test
+modules import from there, never from this file.
+
+- Markers are set from the fixtures a test uses (tests/support/system.py, FIXTURE_MARKERS), so
+  `make test-fast` (-m "not ...") leaves out new browser, book, sandbox... tests by itself.
+- A fixture standing for a system tool skips its tests with a reason naming the Debian package
+  when the tool is missing; with COURSE_NO_SKIPS=1 (`make test`, and so CI) any skip fails the
+  run, with the skipped tests and their reasons listed.
+"""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-# Flags that keep Chromium from phoning home on a closed network (see the machine notes).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-BUILD_LOG_NAME = "build.log"
+from tests.support import system
+from tests.support.book import BuiltBook, build_book
+from tests.support.browser import (
+    OfflinePage,
+    launch_chromium,
+    offline,
+    serious_axe_violations,
+    serve_folder,
+)
+from tests.support.course import course_template, make_course
+
+# A clean book build executes every notebook: the test that happens to build it may take this
+# long (tests/support/book.py). Tests that reuse a build (COURSE_REUSE_BUILD) keep the default.
+BOOK_BUILD_TEST_TIMEOUT = 1500
 
 
-@dataclass
-class BuiltBook:
-    root: Path  # the folder build output went to
-    html: Path  # root / "_build" / "html"
-    log: str
-    returncode: int
-
-    def pages(self) -> list[Path]:
-        """Every content page, relative to ``html``, without Sphinx's generated ones."""
-        skip = {"genindex.html", "search.html"}
-        return sorted(
-            p.relative_to(self.html)
-            for p in self.html.rglob("*.html")
-            if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
-        )
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reuse = bool(os.environ.get("COURSE_REUSE_BUILD"))
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in system.FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
+        if "built_book" in used and not reuse and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BOOK_BUILD_TEST_TIMEOUT))
 
 
-def build_book(output: Path) -> BuiltBook:
-    """Build the book strictly (warnings are errors) into ``output`` from a clean state."""
-    if output.exists():
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run(
-        [str(jb), "build", str(REPO), "-W", "-n", "--keep-going", "--path-output", str(output)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=1800,
-    )
-    log = proc.stdout + proc.stderr
-    (output / BUILD_LOG_NAME).write_text(log)
-    return BuiltBook(output, output / "_build" / "html", log, proc.returncode)
+# --- system tools: skip with the package's name, or fail the run under make test ------------
 
+def _require(fixture: str) -> None:
+    why = system.missing(fixture)
+    if why:
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """/usr/bin/chromium (Debian's chromium)."""
+    _require("chromium")
+    return "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def bwrap() -> None:
+    """A bubblewrap that can build the grading sandbox (Debian's bubblewrap)."""
+    _require("bwrap")
+
+
+@pytest.fixture(scope="session")
+def cgroups() -> None:
+    """A cgroup tree this process may make per-submission groups in."""
+    _require("cgroups")
+
+
+@pytest.fixture(scope="session")
+def pg_bin() -> Path:
+    """PostgreSQL's server binaries (Debian's postgresql)."""
+    _require("pg_bin")
+    return system.PG_BIN
+
+
+@pytest.fixture(scope="session")
+def node() -> Path:
+    """node and npm, with the VS Code harness's npm packages installed (make node-deps)."""
+    _require("node")
+    return system.NODE_HARNESS
+
+
+_skipped: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append((report.nodeid, reason.removeprefix("Skipped: ")))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and os.environ.get(system.NO_SKIPS_ENV) == "1" and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _skipped and os.environ.get(system.NO_SKIPS_ENV) == "1":
+        terminalreporter.section("skipped tests fail this run", sep="=", red=True)
+        terminalreporter.line(f"{system.NO_SKIPS_ENV}=1 (make test): nothing may be skipped. "
+                              "Install what each reason names, then run again:")
+        for nodeid, reason in _skipped:
+            terminalreporter.line(f"  {nodeid}: {reason}")
+
+
+# --- the grading fixture course ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def ps0_template() -> Path:
+    """The fixture course with ps0 generated, made once per session. Never change it: copy it
+    (ps0_course, or make_course)."""
+    return course_template()
+
+
+@pytest.fixture
+def ps0_course(ps0_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the fixture course with ps0 generated, for this test alone."""
+    return make_course(tmp_path / "course")
+
+
+# --- the book and the browser -----------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
@@ -86,19 +142,6 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
     return book
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Start a static file server for ``folder`` on 127.0.0.1 and a free port."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="session")
 def book_url(built_book: BuiltBook) -> Iterator[str]:
     """Base URL of the built book, served on loopback for the session."""
@@ -109,77 +152,24 @@ def book_url(built_book: BuiltBook) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser(chromium: str) -> Iterator[Any]:
     """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run make test, which installs it"
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        instance = launch_chromium(pw)
         yield instance
         instance.close()
 
 
-@dataclass
-class OfflinePage:
-    """A page on which every request that leaves the machine is blocked and recorded."""
-
-    page: object
-    external_requests: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-    def goto(self, url: str) -> None:
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
-
-
-def is_loopback(url: str) -> bool:
-    parsed = urlparse(url)
-    if parsed.scheme in {"data", "blob", "about", "file"}:
-        return True
-    return (parsed.hostname or "") in LOOPBACK_HOSTS
-
-
 @pytest.fixture
-def offline_page(browser: object) -> Iterator[OfflinePage]:
+def offline_page(browser: Any) -> Iterator[OfflinePage]:
     """A fresh browser context (fresh localStorage) with no network beyond loopback."""
     context = browser.new_context(service_workers="block")
-    page = context.new_page()
-    record = OfflinePage(page)
-
-    def route(request_route: object) -> None:
-        url = request_route.request.url
-        if is_loopback(url):
-            request_route.continue_()
-        else:
-            record.external_requests.append(url)
-            request_route.abort("blockedbyclient")
-
-    context.route("**/*", route)
-    page.on(
-        "console",
-        lambda msg: record.console_errors.append(f"{msg.text} @ {msg.location}")
-        if msg.type == "error"
-        else None,
-    )
-    page.on("pageerror", lambda exc: record.console_errors.append(f"uncaught: {exc}"))
-    yield record
+    yield offline(context)
     context.close()
 
 
-def serious_axe_violations(page: object) -> list[str]:
-    """axe-core's serious and critical WCAG violations on the page, one line each."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(str(n.get("target")) for n in v.get("nodes", [])[:5])
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
 @pytest.fixture(scope="session")
-def axe() -> object:
+def axe() -> Any:
     return serious_axe_violations

@@ -12,8 +12,6 @@ import pytest
 
 from course import sources
 
-pytestmark = pytest.mark.book
-
 # Tag -> attributes whose URL the browser fetches on its own when the page loads.
 LOADED_ATTRIBUTES = {
     "script": ("src",),

@@ -23,13 +23,12 @@ from urllib.parse import urlparse
 import pytest
 from nbgrader.api import Gradebook
 from playwright.sync_api import Frame, Page
-from test_grading_support import ASSIGNMENT, NOTEBOOK, make_course, submit
-from test_instructor_guide import blocks, lines
-from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 from course.grading.pipeline import autograde
-
-pytestmark = pytest.mark.browser
+from tests.support.course import ASSIGNMENT, NOTEBOOK, make_course, submit
+from tests.support.guide import blocks, lines
+from tests.support.jupyter import isolated_env, root_flag, running_server
+from tests.support.ports import free_port
 
 GUIDE_PORT = "--ServerApp.port=8888"
 WRITTEN = "why_date"  # ps0's manually graded written answer, 2 points
@@ -70,7 +69,7 @@ def _total(gb: Gradebook, student: str) -> float:
 
 
 @pytest.fixture
-def graded_course(tmp_path: Path) -> Course:
+def autograded_ps0(tmp_path: Path) -> Course:
     root = make_course(tmp_path / "course")
     submit(root, "1001", "honest/partial-marks")
     submit(root, "1002", "honest/full-marks")
@@ -94,12 +93,12 @@ class Server:
 
 
 @pytest.fixture
-def formgrader(graded_course: Course, tmp_path: Path) -> Iterator[Server]:
+def formgrader(autograded_ps0: Course, tmp_path: Path) -> Iterator[Server]:
     """The guide's command, run from the course root; stopped at the end, also on failure."""
     port, token = free_port(), secrets.token_hex(16)
     url, log = f"http://127.0.0.1:{port}", tmp_path / "server.log"
     command = for_test_server(guide_command(), port, token)
-    with running_server(command, cwd=graded_course.root, env=isolated_env(tmp_path / "home"),
+    with running_server(command, cwd=autograded_ps0.root, env=isolated_env(tmp_path / "home"),
                         log=log, url=url, token=token):
         yield Server(url, token, log)
 
@@ -209,9 +208,9 @@ def _exported_scores(root: Path) -> dict[str, float]:
 
 
 def test_manual_grading_in_formgrader_reaches_gradebook_feedback_and_export(
-    graded_course: Course, formgrader: Server, offline_page, tmp_path: Path
+    autograded_ps0: Course, formgrader: Server, offline_page, tmp_path: Path
 ) -> None:
-    course = graded_course
+    course = autograded_ps0
     page = offline_page.page
     shot = tmp_path / "grading-page.png"
     try:

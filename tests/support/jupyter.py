@@ -4,7 +4,6 @@ runtime folders (so the user's settings never leak in), a free port, and a clean
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 START_TIMEOUT = 60  # s: JupyterLab with the nbgrader extensions starts slowly on 2 busy cores
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def isolated_env(base: Path, **extra: str) -> dict[str, str]:
