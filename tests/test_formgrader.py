@@ -53,8 +53,9 @@ def for_test_server(command: list[str], port: int, token: str) -> list[str]:
     assert "--ServerApp.ip=127.0.0.1" in command, "the guide must keep the server on loopback"
     assert GUIDE_PORT in command, f"the test expects {GUIDE_PORT} in the guide's command"
     command = [f"--ServerApp.port={port}" if arg == GUIDE_PORT else arg for arg in command]
+    # expose_app_in_browser: window.jupyterapp, whose `restored` promise says the page is ready
     return [*command, f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0",
-            "--no-browser", *root_flag()]
+            "--no-browser", "--LabApp.expose_app_in_browser=True", *root_flag()]
 
 
 @dataclass
@@ -104,15 +105,22 @@ def formgrader(autograded_ps0: Course, tmp_path: Path) -> Iterator[Server]:
 
 
 def _open_formgrader(page: Page, server: Server) -> Frame:
-    """JupyterLab, then Nbgrader -> Formgrader from the menu bar: the frame it opens."""
+    """JupyterLab, then Nbgrader -> Formgrader from the menu bar: the frame it opens.
+
+    Every step waits for the page's own signal that it is ready, with LOAD_TIMEOUT, before it
+    clicks: under load, a click that relied on Playwright's fixed 30 s wait landed while
+    JupyterLab was still restoring its layout or while a formgrader table was still loading
+    (see _ready)."""
     page.goto(f"{server.url}/lab?token={server.token}", wait_until="load", timeout=LOAD_TIMEOUT)
-    menu = page.locator(".lm-MenuBar-item", has_text="Nbgrader")
-    menu.wait_for(state="visible", timeout=LOAD_TIMEOUT)
-    menu.click()
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=LOAD_TIMEOUT)
+    # The menus work once the app has restored its layout; a menu opened before that is
+    # closed again by the restoration, and the click on its item waits in vain.
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
     page.locator(".lm-Menu-item", has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(
         r"^Formgrader$"))).click()
     frame = _frame_at(page, "/formgrader")
-    frame.get_by_role("link", name="Manual Grading").first.wait_for(timeout=LOAD_TIMEOUT)
+    _ready(frame, "/formgrader/manage_assignments")
     return frame
 
 
@@ -125,23 +133,38 @@ def _frame_at(page: Page, path: str) -> Frame:
     return frames[0]
 
 
+def _ready(frame: Frame, path: str) -> None:
+    """Wait until the formgrader page at ``path`` (query and trailing slash aside) has loaded
+    and filled its table: each list page fetches its rows from the formgrader API after the
+    load event, shows "Loading, please wait..." until then and sets the global
+    `models.loaded` (the signal nbgrader's own browser tests wait for)."""
+    frame.wait_for_url(re.compile(re.escape(path) + r"/?(?:[?#].*)?$"), wait_until="load",
+                       timeout=LOAD_TIMEOUT)
+    frame.wait_for_function("() => typeof models !== 'undefined' && models.loaded === true",
+                            timeout=LOAD_TIMEOUT)
+
+
 def _open_first_submission(frame: Frame) -> None:
     """Manual Grading -> the assignment -> the notebook -> Submission #1."""
     frame.get_by_role("link", name="Manual Grading").first.click()
+    _ready(frame, "/formgrader/gradebook")
     frame.get_by_role("link", name=ASSIGNMENT, exact=True).click()
+    _ready(frame, f"/formgrader/gradebook/{ASSIGNMENT}")
     frame.get_by_role("link", name=NOTEBOOK, exact=True).click()
+    _ready(frame, f"/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK}")
     frame.get_by_role("link", name="Submission #1").click()
-    frame.wait_for_url(re.compile(r"/formgrader/submissions/\w+/?$"))
+    frame.wait_for_url(re.compile(r"/formgrader/submissions/\w+/?$"), timeout=LOAD_TIMEOUT)
     _wait_for_grading_page(frame, "Submission 1 / 2")
 
 
 def _wait_for_grading_page(frame: Frame, position: str) -> None:
     frame.get_by_text(position).wait_for(timeout=LOAD_TIMEOUT)
-    frame.wait_for_load_state("load")
+    frame.wait_for_load_state("load", timeout=LOAD_TIMEOUT)
     # Typing before formgrade.js has bound its score and comment views would save nothing.
     frame.locator(f"#{WRITTEN}").wait_for(state="visible")
     frame.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.comments"
-                            " && formgrader.grades.loaded && formgrader.comments.loaded")
+                            " && formgrader.grades.loaded && formgrader.comments.loaded",
+                            timeout=LOAD_TIMEOUT)
 
 
 def _mathjax_blank_font(error: str) -> bool:
@@ -227,7 +250,8 @@ def test_manual_grading_in_formgrader_reaches_gradebook_feedback_and_export(
 
         # MathJax came from the Jupyter server (our formgrade template), so formgrade.js got
         # as far as binding its keyboard shortcuts: Ctrl+. is the guide's "Next".
-        frame.wait_for_function("() => window.MathJax && MathJax.loaded === true")
+        frame.wait_for_function("() => window.MathJax && MathJax.loaded === true",
+                                timeout=LOAD_TIMEOUT)
         assert _typesets(frame, "$x^2 + 1$"), "MathJax did not render maths"
         frame.locator(f"#{WRITTEN}").click()
         page.keyboard.press("Escape")
