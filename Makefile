@@ -84,7 +84,7 @@ lint: $(STAMP) ## ruff check and mypy (both must report nothing)
 
 bench: $(STAMP) ## run the benchmarks (build times, autograding speed)
 	$(BIN)/python benchmarks/bench_build.py
-	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python -m benchmarks.bench_autograde
 
 clean: ## remove built files (keeps .venv)
 	rm -rf _build

@@ -1,7 +1,9 @@
 """Autograde N synthetic submissions with the course pipeline and with plain serial
 `nbgrader autograde`, in the same run on the same files, and compare.
 
-    .venv/bin/python benchmarks/bench_autograde.py [--n 40] [--workers CORES] [--no-sandbox]
+    .venv/bin/python -m benchmarks.bench_autograde [--n 40] [--workers CORES] [--no-sandbox]
+
+(from the repository root, so the test helpers import as tests.support)
 
 Prints both wall times, the speed-up, the per-submission overhead over bare kernel execution
 (nbclient running the same notebooks, no nbgrader, no sandbox) and checks the scores are the
@@ -22,13 +24,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+from course.grading.limits import LimitsUnavailable, detect
+from course.grading.pipeline import autograde
+from tests.support.course import cell_scores, make_course, submit
 
-from test_grading_support import cell_scores, make_course, submit  # noqa: E402
-
-from course.grading.limits import LimitsUnavailable, detect  # noqa: E402
-from course.grading.pipeline import autograde  # noqa: E402
 
 SCENARIOS = ["honest/full-marks", "honest/partial-marks", "honest/wrong-answers"]
 
