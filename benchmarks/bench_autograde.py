@@ -28,7 +28,6 @@ from course.grading.limits import LimitsUnavailable, detect
 from course.grading.pipeline import autograde
 from tests.support.course import cell_scores, make_course, submit
 
-
 SCENARIOS = ["honest/full-marks", "honest/partial-marks", "honest/wrong-answers"]
 
 
