@@ -20,6 +20,9 @@ What lives where:
 - ``system``   the system tools the suite needs (``REQUIREMENTS``, ``missing``): which fixture
                needs which tool, which Debian package has it, which marker it sets
 - ``paths``    ``REPO`` and ``TESTS``
+- ``plugin``   the suite's hooks and the fixtures of system tools and the browser (``bwrap``,
+               ``cgroups``, ``pg_bin``, ``node``, ``chromium``, ``browser``, ``offline_page``);
+               conftest.py imports them by name
 
 Markers are never written on tests by hand for these needs: ``conftest.py`` sets them from the
 fixtures a test uses (``system.FIXTURE_MARKERS``), so ``make test-fast`` leaves new tests out
