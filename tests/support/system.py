@@ -90,6 +90,7 @@ FIXTURE_MARKERS = {
     "graded_assignments": "slow",  # every assignment generated and graded (roundtrip)
     "fresh_release": "slow",  # every assignment generated (exercises sync)
     "mypy_run": "slow",  # mypy over the package (make lint runs it too)
+    "pytester": "slow",  # a pytest run in a subprocess (tests/test_suite_rules.py)
 }
 # Markers that need no system package: test-fast leaves them out only because they are slow.
 FAST_EXCLUDES = sorted(set(FIXTURE_MARKERS.values()))
