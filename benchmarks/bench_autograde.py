@@ -2,7 +2,9 @@
 plain serial `nbgrader autograde`, `course autograde` with every kernel started cold
 (--no-pool), and `course autograde` with the warm kernel pool (docs/warm-kernel-pool.md).
 
-    .venv/bin/python benchmarks/bench_autograde.py [--n 40 200] [--workers 2] [--starts 10]
+    .venv/bin/python -m benchmarks.bench_autograde [--n 40 200] [--workers 2] [--starts 10]
+
+(from the repository root, so the test helpers import as tests.support)
 
 Prints, per N: the three wall times and speed-ups over plain nbgrader; the per-submission
 overhead of each over bare execution (the same notebooks run one after the other in ONE
@@ -32,15 +34,11 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbgrader.preprocessors import SaveAutoGrades
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-
-from test_grading_support import cell_scores, make_course, submit  # noqa: E402
-
-from course.grading import pipeline  # noqa: E402
-from course.grading.limits import LimitsUnavailable, detect  # noqa: E402
-from course.grading.pool import PooledKernelManager, check_pool  # noqa: E402
-from course.grading.sandbox import SandboxedKernelManager  # noqa: E402
+from course.grading import pipeline
+from course.grading.limits import LimitsUnavailable, detect
+from course.grading.pool import PooledKernelManager, check_pool
+from course.grading.sandbox import SandboxedKernelManager
+from tests.support.course import cell_scores, make_course, submit
 
 SCENARIOS = ["honest/full-marks", "honest/partial-marks", "honest/wrong-answers"]
 TIMES: dict[str, float] = defaultdict(float)

@@ -3,7 +3,9 @@ first visit (empty cache, every resource the page loads, fonts included), measur
 on the book as built and on a copy that puts back the theme's stock icon files (its 1.5 MB
 fontawesome.js and its untrimmed icon stylesheet and fonts; docs/page-weight.md).
 
-    make book && .venv/bin/python benchmarks/bench_page_weight.py [--html _build/html]
+    make book && .venv/bin/python -m benchmarks.bench_page_weight [--html _build/html]
+
+(from the repository root, so the test helpers import as tests.support)
 
 Target: at most 1 MiB per chapter page (tests/test_browser_reader.py holds the limit).
 """
@@ -17,14 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-
-from conftest import CHROMIUM, CHROMIUM_ARGS, serve_folder  # noqa: E402
-from page_weight import LIMIT, first_load  # noqa: E402
-from test_browser_reader import toc_pages  # noqa: E402
-
-from course.icons import THEME_CSS, theme_css  # noqa: E402
+from course.icons import THEME_CSS, theme_css
+from tests.support.book import toc_pages
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, serve_folder
+from tests.support.page_weight import LIMIT, first_load
+from tests.support.paths import REPO
 
 _PRELOAD = re.compile(r'<link rel="preload" as="script" href="([^"]*)_static/scripts/bootstrap\.js'
                       r'(\?digest=[0-9a-f]+)?"')

@@ -127,7 +127,7 @@ def _autograde(root: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def graded_course(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+def graded_assignments(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(REPO_ROOT / "solutions", root / "solutions")
     shutil.copy(REPO_ROOT / CONFIG_NAME, root / CONFIG_NAME)  # rooted where it lies
@@ -195,23 +195,24 @@ def test_every_assignment_has_fixtures() -> None:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_solution_gets_full_marks(graded_course: GradedCourse, assignment: str) -> None:
-    maxima = _max_scores(graded_course, assignment)
+def test_reference_solution_gets_full_marks(graded_assignments: GradedCourse,
+                                            assignment: str) -> None:
+    maxima = _max_scores(graded_assignments, assignment)
     assert maxima, f"{assignment} has no autograded cells"
     specs = {e.max_autograded for e in EXPECTATIONS if e.assignment == assignment}
     assert specs <= {sum(maxima.values())}, (
         f"expected.yaml says max_autograded {specs}, the notebook has {sum(maxima.values())}"
     )
     for nb in _notebooks(REPO_ROOT / "solutions" / assignment):
-        got = graded_course.scores(assignment, nb.stem, REFERENCE)
+        got = graded_assignments.scores(assignment, nb.stem, REFERENCE)
         lost = {k: v for k, v in got.items() if v[0] != v[1]}
         assert not lost, f"the reference {assignment}/{nb.name} loses points: {lost}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_blank_student_version_gets_zero(graded_course: GradedCourse, assignment: str) -> None:
+def test_blank_student_version_gets_zero(graded_assignments: GradedCourse, assignment: str) -> None:
     for nb in _notebooks(REPO_ROOT / "solutions" / assignment):
-        got = graded_course.scores(assignment, nb.stem, BLANK)
+        got = graded_assignments.scores(assignment, nb.stem, BLANK)
         assert got, f"the blank {assignment}/{nb.name} was not graded"
         scored = {k: v for k, v in got.items() if v[0] != 0}
         assert not scored, f"the blank {assignment}/{nb.name} scores points: {scored}"
@@ -220,8 +221,8 @@ def test_blank_student_version_gets_zero(graded_course: GradedCourse, assignment
 @pytest.mark.parametrize(
     "exp", EXPECTATIONS, ids=[f"{e.assignment}/{e.student}" for e in EXPECTATIONS]
 )
-def test_fixture_scores_match_expected(graded_course: GradedCourse, exp: Expectation) -> None:
-    got = graded_course.scores(exp.assignment, exp.notebook, exp.student)
+def test_fixture_scores_match_expected(graded_assignments: GradedCourse, exp: Expectation) -> None:
+    got = graded_assignments.scores(exp.assignment, exp.notebook, exp.student)
     actual = {k: v[0] for k, v in got.items()}
     assert set(exp.scores) == set(actual), (
         f"expected.yaml must give every autograded grade_id of {exp.assignment}: "

@@ -165,7 +165,6 @@ def _page(built_book: object, chapter: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
-@pytest.mark.book
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_built_chapter_shows_objectives_right_after_its_title(built_book, chapter: str) -> None:
     page = _page(built_book, chapter)
@@ -179,14 +178,12 @@ def test_built_chapter_shows_objectives_right_after_its_title(built_book, chapte
     assert shown == [plain(o.text) for o in load_bank(CHAPTER_BANKS[chapter]).objectives]
 
 
-@pytest.mark.book
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_built_chapter_folds_a_solution(built_book, chapter: str) -> None:
     page = _page(built_book, chapter)
     assert page.select("div.solution.dropdown"), f"{chapter}: no folded solution in the page"
 
 
-@pytest.mark.book
 def test_every_figure_has_alt_text_and_a_caption(built_book) -> None:
     problems = []
     for rel in built_book.pages():
@@ -202,7 +199,6 @@ def test_every_figure_has_alt_text_and_a_caption(built_book) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.book
 @pytest.mark.parametrize(
     ("chapter", "figure_id"),
     [("what_happened_next", "fig-timeline"), ("weighing_the_sources", "fig-hedging")],

@@ -8,8 +8,6 @@ import pytest
 
 from course import sources
 
-pytestmark = [pytest.mark.browser, pytest.mark.book]
-
 
 def test_every_page_works_offline(built_book, book_url, offline_page, axe) -> None:
     pages = built_book.pages()

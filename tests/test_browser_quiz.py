@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import OfflinePage, serve_folder
 
 from course.quiz.bank import load_bank
 from course.quiz.html_view import bank_html
+from tests.support.browser import OfflinePage, serve_folder
 
-pytestmark = pytest.mark.browser
 HERE = Path(__file__).parent
 BANKS = HERE / "fixtures" / "banks"
 VECTORS = yaml.safe_load((HERE / "quiz-vectors.yaml").read_text(encoding="utf-8"))
@@ -210,7 +209,6 @@ def _first_single_choice(page: object) -> tuple[str, str]:
     )
 
 
-@pytest.mark.book
 def test_chapter_quiz_counts_towards_practice_mastery(built_book, book_url, offline_page) -> None:
     chapters = [p for p in built_book.pages() if 'class="cq-quiz"' in
                 (built_book.html / p).read_text("utf-8") and p.name != "practice.html"]  # fmt: skip
@@ -233,7 +231,6 @@ def test_chapter_quiz_counts_towards_practice_mastery(built_book, book_url, offl
     assert offline_page.external_requests == [] and offline_page.console_errors == []
 
 
-@pytest.mark.book
 def test_practice_page_grades_keeps_mastery_and_resets(book_url, offline_page, axe) -> None:
     offline_page.goto(f"{book_url}/book/practice.html")
     page = offline_page.page

@@ -11,20 +11,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import REPO, is_loopback
-from page_weight import LIMIT, first_load
+
+from tests.support.book import toc_pages
+from tests.support.browser import is_loopback
+from tests.support.page_weight import LIMIT, first_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 800}
-
-
-def toc_pages() -> list[str]:
-    """Every page of the table of contents, as a path relative to the site root."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    return [f"{name}.html" for name in files]
 
 
 def quiz_pages(html: Path) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,15 +14,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from nbgrader.utils import parse_utc
-from test_grading_support import FIXTURES, HIDDEN_TESTS, make_course, submit
 
 from course.cli import main
 from course.grading.outputs import KEPT_SECRET, SECRET, prepare_release
+from tests.support.course import FIXTURES, HIDDEN_TESTS, make_course, submit
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A course where three Canvas-named submissions were imported from a zip and graded."""
+def graded(tmp_path_factory: pytest.TempPathFactory, ps0_template: Path, bwrap: None) -> Path:
+    """A course where three Canvas-named submissions were imported from a zip and graded.
+    Shared by the module's tests: a test that changes it works on ``own_copy`` instead."""
     root = make_course(tmp_path_factory.mktemp("cli") / "course")
     lms = root.parent / "canvas.zip"
     with zipfile.ZipFile(lms, "w") as archive:
@@ -41,6 +43,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run(root, "autograde", "ps0", "--timeout", "5", "--memory", "1GiB")
     assert result.exit_code == 0, result.output
     return root
+
+
+def own_copy(graded: Path, tmp_path: Path) -> Path:
+    """A copy of the module's graded course for a test that adds to it or overwrites its
+    files, so the tests after it still see the course as ``graded`` made it."""
+    return Path(shutil.copytree(graded, tmp_path / "course", symlinks=True))
 
 
 def run(root: Path, *args: str):
@@ -130,9 +138,10 @@ def test_feedback_hides_hidden_tests_unless_revealed(graded: Path) -> None:
     assert all(test in text() for test in HIDDEN_TESTS)
 
 
-def test_plain_nbgrader_feedback_hides_hidden_tests_too(graded: Path) -> None:
+def test_plain_nbgrader_feedback_hides_hidden_tests_too(graded: Path, tmp_path: Path) -> None:
     """Formgrader's Generate Feedback button and `nbgrader generate_feedback` run nbgrader's
     own converter: the course's nbgrader_config.py makes it hide hidden tests as well."""
+    graded = own_copy(graded, tmp_path)  # nbgrader's feedback replaces the course's own
     nbgrader = Path(sys.executable).with_name("nbgrader")
     result = subprocess.run([str(nbgrader), "generate_feedback", "ps0", "--force"], cwd=graded,
                             capture_output=True, text=True, timeout=300)
@@ -254,6 +263,7 @@ def test_validate_finds_the_release_by_the_notebooks_name(graded: Path, tmp_path
 
 def test_user_mistakes_get_messages_not_tracebacks(graded: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--root", str(tmp_path), "autograde", "ps0"])
+    graded = own_copy(graded, tmp_path)  # it gains an ungraded submission below
     assert result.exit_code == 2 and "nbgrader_config.py" in result.output
     result = run(graded, "autograde", "ps9")
     assert result.exit_code == 1 and "no submissions of ps9" in result.output

@@ -35,12 +35,19 @@ def test_every_assignment_has_a_generated_student_version() -> None:
     )
 
 
-def test_committed_exercises_equal_a_fresh_generation(tmp_path: Path) -> None:
-    release = tmp_path / "release"
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every assignment generated from solutions/ by nbgrader, into a temporary folder."""
+    work = tmp_path_factory.mktemp("release")
+    release = work / "release"
     generate_student_versions(
-        REPO_ROOT, release_dir=release, db_url=f"sqlite:///{tmp_path / 'gradebook.db'}"
+        REPO_ROOT, release_dir=release, db_url=f"sqlite:///{work / 'gradebook.db'}"
     )
-    fresh, committed = _files(release), _files(EXERCISES)
+    return release
+
+
+def test_committed_exercises_equal_a_fresh_generation(fresh_release: Path) -> None:
+    fresh, committed = _files(fresh_release), _files(EXERCISES)
     for assignment in list_assignments():
         prefix = f"{assignment}/"
         new = {k: v for k, v in fresh.items() if k.startswith(prefix)}

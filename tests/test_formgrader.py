@@ -23,13 +23,12 @@ from urllib.parse import urlparse
 import pytest
 from nbgrader.api import Gradebook
 from playwright.sync_api import Frame, Page
-from test_grading_support import ASSIGNMENT, NOTEBOOK, make_course, submit
-from test_instructor_guide import blocks, lines
-from throwaway_jupyter import free_port, isolated_env, root_flag, running_server
 
 from course.grading.pipeline import autograde
-
-pytestmark = pytest.mark.browser
+from tests.support.course import ASSIGNMENT, NOTEBOOK, make_course, submit
+from tests.support.guide import blocks, lines
+from tests.support.jupyter import isolated_env, root_flag, running_server
+from tests.support.ports import free_port
 
 GUIDE_PORT = "--ServerApp.port=8888"
 WRITTEN = "why_date"  # ps0's manually graded written answer, 2 points
@@ -54,8 +53,9 @@ def for_test_server(command: list[str], port: int, token: str) -> list[str]:
     assert "--ServerApp.ip=127.0.0.1" in command, "the guide must keep the server on loopback"
     assert GUIDE_PORT in command, f"the test expects {GUIDE_PORT} in the guide's command"
     command = [f"--ServerApp.port={port}" if arg == GUIDE_PORT else arg for arg in command]
+    # expose_app_in_browser: window.jupyterapp, whose `restored` promise says the page is ready
     return [*command, f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0",
-            "--no-browser", *root_flag()]
+            "--no-browser", "--LabApp.expose_app_in_browser=True", *root_flag()]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _total(gb: Gradebook, student: str) -> float:
 
 
 @pytest.fixture
-def graded_course(tmp_path: Path) -> Course:
+def autograded_ps0(tmp_path: Path) -> Course:
     root = make_course(tmp_path / "course")
     submit(root, "1001", "honest/partial-marks")
     submit(root, "1002", "honest/full-marks")
@@ -94,26 +94,33 @@ class Server:
 
 
 @pytest.fixture
-def formgrader(graded_course: Course, tmp_path: Path) -> Iterator[Server]:
+def formgrader(autograded_ps0: Course, tmp_path: Path) -> Iterator[Server]:
     """The guide's command, run from the course root; stopped at the end, also on failure."""
     port, token = free_port(), secrets.token_hex(16)
     url, log = f"http://127.0.0.1:{port}", tmp_path / "server.log"
     command = for_test_server(guide_command(), port, token)
-    with running_server(command, cwd=graded_course.root, env=isolated_env(tmp_path / "home"),
+    with running_server(command, cwd=autograded_ps0.root, env=isolated_env(tmp_path / "home"),
                         log=log, url=url, token=token):
         yield Server(url, token, log)
 
 
 def _open_formgrader(page: Page, server: Server) -> Frame:
-    """JupyterLab, then Nbgrader -> Formgrader from the menu bar: the frame it opens."""
+    """JupyterLab, then Nbgrader -> Formgrader from the menu bar: the frame it opens.
+
+    Every step waits for the page's own signal that it is ready, with LOAD_TIMEOUT, before it
+    clicks: under load, a click that relied on Playwright's fixed 30 s wait landed while
+    JupyterLab was still restoring its layout or while a formgrader table was still loading
+    (see _ready)."""
     page.goto(f"{server.url}/lab?token={server.token}", wait_until="load", timeout=LOAD_TIMEOUT)
-    menu = page.locator(".lm-MenuBar-item", has_text="Nbgrader")
-    menu.wait_for(state="visible", timeout=LOAD_TIMEOUT)
-    menu.click()
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=LOAD_TIMEOUT)
+    # The menus work once the app has restored its layout; a menu opened before that is
+    # closed again by the restoration, and the click on its item waits in vain.
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
     page.locator(".lm-Menu-item", has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(
         r"^Formgrader$"))).click()
     frame = _frame_at(page, "/formgrader")
-    frame.get_by_role("link", name="Manual Grading").first.wait_for(timeout=LOAD_TIMEOUT)
+    _ready(frame, "/formgrader/manage_assignments")
     return frame
 
 
@@ -126,23 +133,38 @@ def _frame_at(page: Page, path: str) -> Frame:
     return frames[0]
 
 
+def _ready(frame: Frame, path: str) -> None:
+    """Wait until the formgrader page at ``path`` (query and trailing slash aside) has loaded
+    and filled its table: each list page fetches its rows from the formgrader API after the
+    load event, shows "Loading, please wait..." until then and sets the global
+    `models.loaded` (the signal nbgrader's own browser tests wait for)."""
+    frame.wait_for_url(re.compile(re.escape(path) + r"/?(?:[?#].*)?$"), wait_until="load",
+                       timeout=LOAD_TIMEOUT)
+    frame.wait_for_function("() => typeof models !== 'undefined' && models.loaded === true",
+                            timeout=LOAD_TIMEOUT)
+
+
 def _open_first_submission(frame: Frame) -> None:
     """Manual Grading -> the assignment -> the notebook -> Submission #1."""
     frame.get_by_role("link", name="Manual Grading").first.click()
+    _ready(frame, "/formgrader/gradebook")
     frame.get_by_role("link", name=ASSIGNMENT, exact=True).click()
+    _ready(frame, f"/formgrader/gradebook/{ASSIGNMENT}")
     frame.get_by_role("link", name=NOTEBOOK, exact=True).click()
+    _ready(frame, f"/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK}")
     frame.get_by_role("link", name="Submission #1").click()
-    frame.wait_for_url(re.compile(r"/formgrader/submissions/\w+/?$"))
+    frame.wait_for_url(re.compile(r"/formgrader/submissions/\w+/?$"), timeout=LOAD_TIMEOUT)
     _wait_for_grading_page(frame, "Submission 1 / 2")
 
 
 def _wait_for_grading_page(frame: Frame, position: str) -> None:
     frame.get_by_text(position).wait_for(timeout=LOAD_TIMEOUT)
-    frame.wait_for_load_state("load")
+    frame.wait_for_load_state("load", timeout=LOAD_TIMEOUT)
     # Typing before formgrade.js has bound its score and comment views would save nothing.
     frame.locator(f"#{WRITTEN}").wait_for(state="visible")
     frame.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.comments"
-                            " && formgrader.grades.loaded && formgrader.comments.loaded")
+                            " && formgrader.grades.loaded && formgrader.comments.loaded",
+                            timeout=LOAD_TIMEOUT)
 
 
 def _mathjax_blank_font(error: str) -> bool:
@@ -208,10 +230,13 @@ def _exported_scores(root: Path) -> dict[str, float]:
                 if row["assignment"] == ASSIGNMENT}
 
 
+# Course, autograding, a JupyterLab start and the grading clicks: about 2 minutes on two busy
+# cores, up to 4 with both cores taken by other work (the runs in the closing report).
+@pytest.mark.timeout(600)
 def test_manual_grading_in_formgrader_reaches_gradebook_feedback_and_export(
-    graded_course: Course, formgrader: Server, offline_page, tmp_path: Path
+    autograded_ps0: Course, formgrader: Server, offline_page, tmp_path: Path
 ) -> None:
-    course = graded_course
+    course = autograded_ps0
     page = offline_page.page
     shot = tmp_path / "grading-page.png"
     try:
@@ -228,7 +253,8 @@ def test_manual_grading_in_formgrader_reaches_gradebook_feedback_and_export(
 
         # MathJax came from the Jupyter server (our formgrade template), so formgrade.js got
         # as far as binding its keyboard shortcuts: Ctrl+. is the guide's "Next".
-        frame.wait_for_function("() => window.MathJax && MathJax.loaded === true")
+        frame.wait_for_function("() => window.MathJax && MathJax.loaded === true",
+                                timeout=LOAD_TIMEOUT)
         assert _typesets(frame, "$x^2 + 1$"), "MathJax did not render maths"
         frame.locator(f"#{WRITTEN}").click()
         page.keyboard.press("Escape")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from test_grading_support import cell_scores, gradebook_is_sound, make_course, submit
-
 from course.grading.pipeline import autograde
+from tests.support.course import cell_scores, gradebook_is_sound, make_course, submit
 
 HONEST = ["full-marks", "partial-marks"]
+# s per cell: the infinite loop costs this much; every other cell finishes in milliseconds
+LOOP_TIMEOUT = 3
 # scenario -> (verdict kinds, expected score of test_double, of test_count_words)
 HOSTILE = {
     "infinite-loop": ({"timeout"}, 0, 2),
@@ -36,14 +37,14 @@ def digest(folder: Path) -> str:
                                    if p.is_file())).hexdigest()
 
 
-def test_hostile_batch(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "batch")
+def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path) -> None:
+    root = ps0_course
     solutions = digest(root / "solutions")
     for scenario in HONEST:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
         submit(root, scenario, f"hostile/{scenario}")
-    results = {r.student: r for r in autograde(root, "ps0", timeout=10, memory="1GiB",
+    results = {r.student: r for r in autograde(root, "ps0", timeout=LOOP_TIMEOUT, memory="1GiB",
                                                progress=False)}
     scores = cell_scores(root)
 
@@ -59,7 +60,8 @@ def test_hostile_batch(tmp_path: Path) -> None:
     alone = make_course(tmp_path / "alone")
     for scenario in HONEST:
         submit(alone, scenario, f"honest/{scenario}")
-        autograde(alone, "ps0", students=[scenario], workers=1, timeout=5, progress=False)
+        autograde(alone, "ps0", students=[scenario], workers=1, timeout=LOOP_TIMEOUT,
+                  progress=False)
     for scenario in HONEST:
         assert results[scenario].findings == []
         assert scores[scenario] == cell_scores(alone)[scenario]

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_grading_sandbox import run_in_sandbox
-from test_grading_support import make_course, submit
 
 from course.grading import limits, pipeline
 from course.grading.limits import (
@@ -23,13 +21,15 @@ from course.grading.limits import (
     ResourceGroup,
     detect,
 )
+from tests.support.course import submit
+from tests.support.sandbox import run_in_sandbox
 
 MiB = 1024**2
 
 
 @pytest.fixture
-def tree() -> Iterator[GroupTree]:
-    tree = detect()  # these machines have cgroups: a failure here names what is missing
+def tree(cgroups: None, bwrap: None) -> Iterator[GroupTree]:
+    tree = detect()
     yield tree
     tree.remove()
 
@@ -100,7 +100,7 @@ def test_a_submissions_cpu_use_is_capped(tree: GroupTree, tmp_path: Path) -> Non
     assert throttled_periods(group) > 0
 
 
-def test_the_tree_of_a_run_is_removed_with_its_groups(tmp_path: Path) -> None:
+def test_the_tree_of_a_run_is_removed_with_its_groups(cgroups: None) -> None:
     tree = detect()
     groups = [tree.create(name, Limits(memory_bytes=64 * MiB)) for name in ("a", "b/../c")]
     folders = [f for g in groups for f in g.folders.values()] + list(tree.parents.values())
@@ -192,8 +192,10 @@ def own_run_folders() -> list[Path]:
     return parents
 
 
-def test_autograde_flags_the_fork_bomb_and_leaves_no_group(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
+def test_autograde_flags_the_fork_bomb_and_leaves_no_group(
+    ps0_course: Path, cgroups: None, bwrap: None,
+) -> None:
+    root = ps0_course
     submit(root, "mallory", "hostile/fork-bomb")
     submit(root, "honest", "honest/full-marks")
     results = {r.student: r for r in pipeline.autograde(root, "ps0", timeout=20,
@@ -206,13 +208,14 @@ def test_autograde_flags_the_fork_bomb_and_leaves_no_group(tmp_path: Path) -> No
 
 
 def test_without_cgroups_grading_says_so_and_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    ps0_course: Path, bwrap: None, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def unavailable() -> GroupTree:
         raise LimitsUnavailable("cgroup v1 without the memory, pids controller under /x")
 
     monkeypatch.setattr(pipeline, "detect", unavailable)
-    root = make_course(tmp_path / "course")
+    root = ps0_course
     submit(root, "honest", "honest/full-marks")
     [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
     assert result.score == 3 and result.findings == []
@@ -222,13 +225,14 @@ def test_without_cgroups_grading_says_so_and_goes_on(
 
 
 def test_a_group_that_cannot_be_made_is_said_and_the_student_still_graded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    ps0_course: Path, cgroups: None, bwrap: None, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def refuse(self: GroupTree, name: str, limits: Limits) -> ResourceGroup:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(GroupTree, "create", refuse)
-    root = make_course(tmp_path / "course")
+    root = ps0_course
     submit(root, "honest", "honest/full-marks")
     [result] = pipeline.autograde(root, "ps0", timeout=20, progress=False)
     assert result.score == 3 and result.findings == []

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
-from test_grading_support import cell_scores, make_course, submit
 
 from course.grading.pipeline import autograde
 from course.settings import load_config
+from tests.support.course import cell_scores, make_course, submit
 
 HONEST = {
     "ann": "honest/full-marks",
@@ -18,8 +18,8 @@ HONEST = {
 }
 
 
-def test_parallel_equals_serial_nbgrader(tmp_path: Path) -> None:
-    ours, theirs = make_course(tmp_path / "ours"), make_course(tmp_path / "theirs")
+def test_parallel_equals_serial_nbgrader(ps0_course: Path, bwrap: None, tmp_path: Path) -> None:
+    ours, theirs = ps0_course, make_course(tmp_path / "theirs")
     for student, scenario in HONEST.items():
         submit(ours, student, scenario)
         submit(theirs, student, scenario)

@@ -11,13 +11,6 @@ from pathlib import Path
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-from test_grading_sandbox import run_in_sandbox
-from test_grading_support import (
-    cell_scores,
-    executed_outputs,
-    make_course,
-    submit,
-)
 from traitlets.config import Config
 
 from course.grading import pool
@@ -25,6 +18,13 @@ from course.grading.limits import Limits, detect
 from course.grading.pipeline import autograde
 from course.grading.pool import PooledKernelManager, PoolUnavailable, check_pool, use_pool
 from course.grading.sandbox import SandboxedKernelManager
+from tests.support.course import (
+    cell_scores,
+    executed_outputs,
+    make_course,
+    submit,
+)
+from tests.support.sandbox import run_in_sandbox
 
 MiB = 1024**2
 # What a kernel can learn about its own process and sandbox; equal for both ways of starting

@@ -18,31 +18,10 @@ from course.grading.sandbox import (
     format_size,
     parse_size,
 )
+from tests.support.sandbox import run_in_sandbox
 
 
-def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int = 3,
-                   cgroup_join: list[str] | None = None,
-                   manager: type = SandboxedKernelManager) -> list[str]:
-    """The first output of each cell, as text (error name and value for errors), run in a
-    sandboxed kernel, in the cgroup of ``cgroup_join`` when given (limits.py); ``manager``
-    may be the warm pool's (pool.py)."""
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                            kernel_manager_class=manager,
-                            resources={"metadata": {"path": str(workdir)}})
-    client.km = client.create_kernel_manager()
-    client.km.course_root = str(course)
-    client.km.memory_limit = "1GiB"
-    client.km.cgroup_join = cgroup_join or []
-    client.execute()
-    texts = []
-    for cell in nb.cells:
-        out = cell.outputs[0] if cell.outputs else {}
-        texts.append(out.get("text") or f"{out.get('ename')}: {out.get('evalue')}")
-    return texts
-
-
-def test_student_code_is_confined_to_its_own_folder(tmp_path: Path) -> None:
+def test_student_code_is_confined_to_its_own_folder(bwrap: None, tmp_path: Path) -> None:
     course = tmp_path / "course"
     mine = course / "autograder" / "autograded" / "alice" / "ps0"
     theirs = course / "autograder" / "autograded" / "bob" / "ps0"

@@ -31,12 +31,13 @@ import zipfile
 from html import unescape
 from pathlib import Path
 
-from lms_responses import write_canvas, write_moodle
-from test_grading_support import FIXTURES, HIDDEN_TESTS, make_course
+import pytest
 
 from course.quiz.lms import FILE_NAMES, select_banks
+from tests.support.course import FIXTURES, HIDDEN_TESTS
+from tests.support.guide import GUIDE, blocks, fenced_blocks, lines
+from tests.support.lms_responses import write_canvas, write_moodle
 
-GUIDE = Path(__file__).resolve().parent.parent / "autograder" / "README.md"
 HUB_CONFIG = "# /etc/jupyter/nbgrader_config.py"
 STUDENTS = ("adoe", "bkim")
 ANSWERS = {"adoe": "honest/full-marks"}  # bkim submits the notebook as fetched
@@ -47,20 +48,6 @@ RUN_BY = {
     "sh formgrader": "test_formgrader.py",
 }
 SHELLS = {"sh", "bash", "shell", "console", "zsh"}
-FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.S | re.M)
-
-
-def fenced_blocks() -> list[tuple[str, str]]:
-    """(info string, body) of every fenced block of the guide, in order."""
-    return [(info.strip(), body) for info, body in FENCE.findall(GUIDE.read_text())]
-
-
-def blocks(info: str) -> list[str]:
-    return [body for kind, body in fenced_blocks() if kind == info]
-
-
-def lines(body: str) -> list[str]:
-    return [line for line in body.splitlines() if line.strip()]
 
 
 def for_test_course(text: str, exchange: Path) -> str:
@@ -202,8 +189,11 @@ def check_fetched_feedback(students: list[Student]) -> None:
     assert "NotImplementedError" in texts["bkim"] and "NotImplementedError" not in texts["adoe"]
 
 
-def test_every_guide_command_runs(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
+# About twenty commands, each a Python start-up and several an nbgrader run: on two busy cores
+# this takes several minutes, more than the suite's 300 s default.
+@pytest.mark.timeout(900)
+def test_every_guide_command_runs(ps0_course: Path, bwrap: None, tmp_path: Path) -> None:
+    root = ps0_course
     exchange, hub_config = tmp_path / "exchange", tmp_path / "etc-jupyter"
     apply_config_snippets(root, hub_config, exchange)
     lms_downloads(root)

@@ -13,9 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from throwaway_jupyter import JupyterServer, run_jupyter_server
 
-pytestmark = pytest.mark.browser
+from tests.support.jupyter import JupyterServer, run_jupyter_server
 
 CELL = 'from course import quiz\nquiz.show("sanctions")'
 LOAD_TIMEOUT = 60_000  # ms: JupyterLab's first load is slow on two busy cores

@@ -21,13 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, is_loopback
-from lite_checks import run_checks
-from test_book_build import external_urls_in_page
-from test_grading_support import REPO_CONFIG, TEST_OVERRIDES
 
 from course import lite_build
 from course.cli import main as course_cli
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, is_loopback
+from tests.support.course import REPO_CONFIG, TEST_OVERRIDES
+from tests.support.lite_checks import run_checks
+from tests.support.offline_scan import external_urls_in_page
+from tests.support.paths import REPO
 
 LOAD_TIMEOUT = 90_000  # ms: Pyodide's first start on two busy cores
 RUN_TIMEOUT = 180  # s: a whole notebook, imports included
@@ -399,7 +400,7 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
     index = 1
-    code = (Path(__file__).with_name("lite_checks.py").read_text(encoding="utf-8")
+    code = ((Path(__file__).parent / "support" / "lite_checks.py").read_text(encoding="utf-8")
             + "\nprint(report())\n")  # fmt: skip
     lite_page.set_source(index, code)
     text = lite_page.run_cell(index, "CHECKS=")

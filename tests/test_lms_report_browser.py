@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import serve_folder
-from lms_responses import write_canvas
 
 from course.itemstats import write_report
 from course.quiz.lms import select_banks
 from course.quiz.lms.responses import analyse_responses
+from tests.support.browser import serve_folder
+from tests.support.lms_responses import write_canvas
 
 pytestmark = pytest.mark.browser
 

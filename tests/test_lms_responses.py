@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lms_responses import right_share, write_canvas, write_moodle
 
 from course.cli import main
 from course.quiz.lms import select_banks
 from course.quiz.lms.responses import ResponsesError, analyse_responses
+from tests.support.lms_responses import right_share, write_canvas, write_moodle
 
 WRITERS = {"canvas": write_canvas, "moodle": write_moodle}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,15 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_grading_support import cell_scores, make_course, submit
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.course import cell_scores, make_course, submit
+from tests.support.ports import free_port
 
 
 def as_postgres(*command: str) -> list[str]:
@@ -30,29 +23,29 @@ def as_postgres(*command: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
+def postgres(pg_bin: Path) -> Iterator[str]:
     """A throw-away server on 127.0.0.1 and a free port; yields the gradebook's db_url."""
     home = Path(tempfile.mkdtemp(prefix="pg-gradebook-"))
     if os.geteuid() == 0:
         shutil.chown(home, "postgres")
     data, port = home / "data", free_port()
-    subprocess.run(as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
+    subprocess.run(as_postgres(str(pg_bin / "initdb"), "-D", str(data), "-A", "trust",
                                "-U", "postgres"), check=True, capture_output=True)
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {home}"
-    subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w",
+    subprocess.run(as_postgres(str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-w",
                                "-l", str(home / "server.log"), "start"),
                    check=True, capture_output=True)
     try:
-        subprocess.run(as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+        subprocess.run(as_postgres(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                                    "-U", "postgres", "gradebook"), check=True, capture_output=True)
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
     finally:
-        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+        subprocess.run(as_postgres(str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
                                    "stop"), capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
 
 
-def test_two_graders_at_once_on_postgres(postgres: str, tmp_path: Path) -> None:
+def test_two_graders_at_once_on_postgres(postgres: str, bwrap: None, tmp_path: Path) -> None:
     root = make_course(tmp_path / "course", db_url=postgres)
     students = {"ann": "honest/full-marks", "ben": "honest/partial-marks",
                 "cat": "honest/wrong-answers", "dan": "hostile/deleted-test-cell"}

@@ -9,10 +9,10 @@ import struct
 import zlib
 
 import pytest
-from conftest import REPO
 from fontTools.ttLib import TTFont
 
 from course import favicon, icons
+from tests.support.paths import REPO
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}">{body}</svg>'
 

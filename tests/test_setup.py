@@ -73,8 +73,8 @@ def test_tests_run_in_the_project_environment() -> None:
     assert Path(sys.executable).parent == REPO / ".venv" / "bin"
 
 
-def test_npm_packages_are_pinned_and_installed_once() -> None:
-    harness = REPO / "tests" / "vscode_widgets"
+def test_npm_packages_are_pinned_and_installed_once(node: Path) -> None:
+    harness = node  # tests/vscode_widgets, with its npm packages installed
     wanted = json.loads((harness / "package.json").read_text())["devDependencies"]
     locked = json.loads((harness / "package-lock.json").read_text())["packages"]
     for name, version in wanted.items():

@@ -19,15 +19,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import REPO, serve_folder
-from throwaway_jupyter import JupyterServer, run_jupyter_server
 
 from course.quiz.bank import load_bank
 from course.quiz.engine import Result, attempt
 from course.quiz.html_view import inline
 from course.quiz.widget_view import VERDICT_TEXT
-
-pytestmark = pytest.mark.browser
+from tests.support.browser import serve_folder
+from tests.support.jupyter import JupyterServer, run_jupyter_server
+from tests.support.paths import REPO
 
 HARNESS = REPO / "tests" / "vscode_widgets"
 CELL = 'from course import quiz\nquiz.show("sanctions")'
@@ -43,11 +42,8 @@ class Harness:
 
 
 def _build_harness(outdir: Path) -> None:
-    node = shutil.which("node")
-    assert node, "node is missing: make test installs Debian's nodejs"
-    assert (HARNESS / "node_modules" / "@vscode" / "jupyter-ipywidgets8").is_dir(), (
-        "tests/vscode_widgets/node_modules is missing: run make test (it runs npm ci there)"
-    )
+    node = shutil.which("node")  # the harness's `node` fixture checked it and node_modules
+    assert node
     # Built from the sources on every run, so the test never uses a stale bundle.
     proc = subprocess.run([node, "build.mjs", str(outdir)], cwd=HARNESS, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
@@ -55,7 +51,7 @@ def _build_harness(outdir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+def harness(tmp_path_factory: pytest.TempPathFactory, node: Path) -> Iterator[Harness]:
     site = tmp_path_factory.mktemp("vscode-harness")
     _build_harness(site)
     static, static_url = serve_folder(site)

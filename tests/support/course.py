@@ -1,13 +1,20 @@
-"""Helpers shared by the grading tests: a temporary course root made from the fixture course
-(tests/fixtures/grading/course) with its own nbgrader_config.py and gradebook, and the fixture
-submissions placed as nbgrader expects them."""
+"""The grading fixture course: a temporary course root made from tests/fixtures/grading/course
+with its own nbgrader_config.py and gradebook, and the fixture submissions placed as nbgrader
+expects them.
+
+nbgrader's generate_assignment and the gradebook migration take several seconds, so the SQLite
+course is generated once per process and each caller gets a copy (the course's config derives
+every folder from its own location, so a copy is a course in its own right)."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import re
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -15,8 +22,9 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from course.settings import ensure_tools_on_path, load_config
+from tests.support.paths import REPO, TESTS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+FIXTURES = TESTS / "fixtures" / "grading"
 ASSIGNMENT = "ps0"
 NOTEBOOK = "questions"
 # ps0's hidden tests (tests/fixtures/grading/course/solutions/ps0): feedback must not show them
@@ -25,16 +33,16 @@ HIDDEN_TESTS = ("count_words('') == 0", "count_words(' x  y ') == 2")
 # The temporary course runs the course's own nbgrader_config.py (it derives every folder
 # from its own location), with the test course's id, a short timeout and, when given,
 # another gradebook.
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "nbgrader_config.py"
+REPO_CONFIG = REPO / "nbgrader_config.py"
 TEST_OVERRIDES = """
 c.CourseDirectory.course_id = "grading-tests"
 c.Execute.timeout = 10
 """
 
 
-def make_course(root: Path, db_url: str = "") -> Path:
+def generate_course(root: Path, db_url: str = "") -> Path:
     """A course root with ps0 generated (released and in the gradebook, by default a SQLite
-    file in the course)."""
+    file in the course), made from scratch."""
     ensure_tools_on_path()
     shutil.copytree(FIXTURES / "course", root)
     db_line = f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else ""
@@ -43,6 +51,25 @@ def make_course(root: Path, db_url: str = "") -> Path:
     api = NbGraderAPI(config=load_config(root, grading=True, sandbox=False))
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("log")
+    return root
+
+
+@functools.cache
+def course_template() -> Path:
+    """The course generated once per process (removed at exit). Copy it, never change it."""
+    folder = Path(tempfile.mkdtemp(prefix="course-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return generate_course(folder / "course")
+
+
+def make_course(root: Path, db_url: str = "") -> Path:
+    """A fresh course root at ``root``, like ``generate_course``. With the default SQLite
+    gradebook it is a copy of the course generated once per process; another gradebook (a
+    server the test started) is migrated and filled for this course alone."""
+    if db_url:
+        return generate_course(root, db_url)
+    ensure_tools_on_path()
+    shutil.copytree(course_template(), root, symlinks=True)
     return root
 
 
@@ -71,11 +98,6 @@ def gradebook_is_sound(root: Path) -> bool:
     with sqlite3.connect(root / "autograder" / "gradebook.db") as db:
         return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-
-def test_course_has_the_released_assignment(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
-    assert (root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
-    assert gradebook_is_sound(root)
 
 
 # what differs between two runs of the same code: cell timing metadata, object addresses,

@@ -4,7 +4,6 @@ runtime folders (so the user's settings never leak in), a free port, and a clean
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-START_TIMEOUT = 60  # s: JupyterLab with the nbgrader extensions starts slowly on 2 busy cores
+from tests.support.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# s: the server must answer within STALL_TIMEOUT of its last log line, and at the latest after
+# START_TIMEOUT. Importing the server extensions alone took 20 s on two cores with other jobs
+# running, so a fixed 60 s failed servers that were still starting.
+STALL_TIMEOUT = 60
+START_TIMEOUT = 240
 
 
 def isolated_env(base: Path, **extra: str) -> dict[str, str]:
@@ -46,9 +45,11 @@ def root_flag() -> list[str]:
 
 
 def _wait_until_up(proc: subprocess.Popen, url: str, token: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    """Until the server answers /api/status: while it lives and keeps logging its start-up."""
+    start = time.monotonic()
     request = urllib.request.Request(f"{url}/api/status",
                                      headers={"Authorization": f"token {token}"} if token else {})
+    last_size, last_progress = -1, start
     while True:
         assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
         try:
@@ -57,7 +58,12 @@ def _wait_until_up(proc: subprocess.Popen, url: str, token: str, log: Path) -> N
                     return
         except OSError:
             pass
-        assert time.monotonic() < deadline, f"server never answered:\n{log.read_text()[-4000:]}"
+        now = time.monotonic()
+        size = log.stat().st_size if log.exists() else 0
+        if size != last_size:
+            last_size, last_progress = size, now
+        assert now - last_progress < STALL_TIMEOUT and now - start < START_TIMEOUT, (
+            f"server never answered ({now - start:.0f} s):\n{log.read_text()[-4000:]}")
         time.sleep(0.3)
 
 

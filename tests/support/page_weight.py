@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conftest import is_loopback
+from tests.support.browser import is_loopback
 
 LIMIT = 1024 * 1024  # bytes per chapter page, first load, uncompressed (issue 14, section 6)
 VIEWPORT = {"width": 1280, "height": 900}

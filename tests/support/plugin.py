@@ -1,0 +1,124 @@
+"""The suite's rules as pytest hooks and fixtures; tests/conftest.py imports them by name (so does
+the test of these rules, tests/test_suite_rules.py, in a pytester run).
+
+- Markers come from the fixtures a test uses (system.FIXTURE_MARKERS), so `make test-fast`
+  (-m "not ...") leaves a new browser, book or sandbox test out without anyone marking it.
+- A fixture standing for a system tool skips its tests, with a reason naming the Debian package,
+  when the tool is missing. With COURSE_NO_SKIPS=1 (`make test`, and so CI) any skip fails the
+  run, and the skipped tests are listed with their reasons.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import system
+from tests.support.browser import CHROMIUM, OfflinePage, launch_chromium, offline
+
+# A clean book build executes every notebook: the test that happens to build it may take this
+# long (tests/support/book.py). With COURSE_REUSE_BUILD the default per-test timeout holds.
+BOOK_BUILD_TEST_TIMEOUT = 1500
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reuse = bool(os.environ.get("COURSE_REUSE_BUILD"))
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in system.FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
+        if "built_book" in used and not reuse and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BOOK_BUILD_TEST_TIMEOUT))
+
+
+def _no_skips() -> bool:
+    return os.environ.get(system.NO_SKIPS_ENV) == "1"
+
+
+def skipped_tests(config: pytest.Config) -> list[tuple[str, str]]:
+    """(test id, reason) of every test skipped so far, from the terminal reporter's record."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    reports = reporter.stats.get("skipped", []) if reporter is not None else []
+    out = []
+    for report in reports:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        out.append((report.nodeid, reason.removeprefix("Skipped: ")))
+    return out
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _no_skips() and exitstatus == pytest.ExitCode.OK and skipped_tests(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    skipped = skipped_tests(config)
+    if _no_skips() and skipped:
+        terminalreporter.section("skipped tests fail this run", sep="=", red=True)
+        terminalreporter.line(f"{system.NO_SKIPS_ENV}=1 (make test): nothing may be skipped. "
+                              "Install what each reason names, then run again:")
+        for nodeid, reason in skipped:
+            terminalreporter.line(f"  {nodeid}: {reason}")
+
+
+def _require(fixture: str) -> None:
+    why = system.missing(fixture)
+    if why:
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """/usr/bin/chromium (Debian's chromium)."""
+    _require("chromium")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = launch_chromium(pw)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def bwrap() -> None:
+    """A bubblewrap that can build the grading sandbox (Debian's bubblewrap)."""
+    _require("bwrap")
+
+
+@pytest.fixture(scope="session")
+def cgroups() -> None:
+    """A cgroup tree this process may make per-submission groups in."""
+    _require("cgroups")
+
+
+@pytest.fixture(scope="session")
+def pg_bin() -> Path:
+    """PostgreSQL's server binaries (Debian's postgresql)."""
+    _require("pg_bin")
+    return system.PG_BIN
+
+
+@pytest.fixture(scope="session")
+def node() -> Path:
+    """node and npm, with the VS Code harness's npm packages installed (make node-deps)."""
+    _require("node")
+    return system.NODE_HARNESS
+
+
+@pytest.fixture
+def offline_page(browser: Any) -> Iterator[OfflinePage]:
+    """A fresh browser context (fresh localStorage) with no network beyond loopback."""
+    context = browser.new_context(service_workers="block")
+    yield offline(context)
+    context.close()

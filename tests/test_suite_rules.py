@@ -1,0 +1,117 @@
+"""The rules of the suite itself (tests/support/plugin.py): markers follow the fixtures a test
+uses, a missing system tool skips with a reason naming its package, `make test` fails on any
+skip, test modules import only tests.support, and the fixture course is a copy per test."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from course.settings import load_config
+from tests.support import system
+from tests.support.course import ASSIGNMENT, NOTEBOOK, gradebook_is_sound, make_course
+from tests.support.paths import REPO, TESTS
+
+# A throwaway suite that uses the real hooks and fixtures: one test needs bubblewrap.
+CONFTEST = """
+from tests.support.plugin import (  # noqa: F401
+    bwrap, pytest_collection_modifyitems,
+    pytest_sessionfinish, pytest_terminal_summary,
+)
+"""
+TESTS_NEEDING_BWRAP = """
+def test_grades_in_the_sandbox(bwrap):
+    pass
+
+def test_reads_a_file():
+    pass
+"""
+
+
+@pytest.fixture
+def suite_without_bwrap(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                        tmp_path: Path) -> pytest.Pytester:
+    """The throwaway suite, run where bwrap is not on PATH (as on a machine without
+    Debian's bubblewrap)."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv(system.NO_SKIPS_ENV, raising=False)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_throwaway=TESTS_NEEDING_BWRAP)
+    return pytester
+
+
+def test_a_missing_tool_skips_with_its_package_and_fails_make_test(
+    suite_without_bwrap: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    working = suite_without_bwrap.runpytest_subprocess("-rs")
+    working.assert_outcomes(passed=1, skipped=1)
+    assert working.ret == pytest.ExitCode.OK
+    working.stdout.fnmatch_lines(["SKIPPED*bubblewrap*install the Debian package bubblewrap*"])
+
+    monkeypatch.setenv(system.NO_SKIPS_ENV, "1")  # as the Makefile's test target sets it
+    full = suite_without_bwrap.runpytest_subprocess("-rs")
+    full.assert_outcomes(passed=1, skipped=1)
+    assert full.ret == pytest.ExitCode.TESTS_FAILED
+    full.stdout.fnmatch_lines([
+        "*skipped tests fail this run*",
+        "*test_throwaway.py::test_grades_in_the_sandbox: *install the Debian package bubblewrap*",
+    ])
+
+
+def test_markers_follow_the_fixtures_a_test_uses(suite_without_bwrap: pytest.Pytester) -> None:
+    # No hand-written marker: the test asking for bwrap is a `sandbox` test, the other is not.
+    result = suite_without_bwrap.runpytest_subprocess(
+        "--collect-only", "-q", "-m", "not sandbox", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*test_reads_a_file"])
+    result.stdout.no_fnmatch_line("*test_grades_in_the_sandbox")
+
+
+def test_make_test_fails_on_skips_and_test_fast_leaves_out_every_marker() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    recipe = re.search(r"^test: .*\n\t(.*)$", makefile, re.M)
+    assert recipe and f"{system.NO_SKIPS_ENV}=1 " in recipe.group(1)
+    fast = re.search(r"^FAST_MARKERS := not \((.*)\)$", makefile, re.M)
+    assert fast, "the Makefile must define FAST_MARKERS"
+    assert sorted(fast.group(1).split(" or ")) == system.FAST_EXCLUDES
+    declared = ast.literal_eval(re.search(r"^markers = (\[.*?\])$", (REPO / "pyproject.toml")
+                                          .read_text(), re.M | re.S).group(1))
+    assert sorted(m.split(":")[0] for m in declared) == system.FAST_EXCLUDES  # none unused
+
+
+def test_no_test_module_imports_another_test_module_or_conftest() -> None:
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        if "node_modules" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(REPO)} imports {name}" for name in names
+                          if name.split(".")[0] in {"conftest", "throwaway_jupyter"}
+                          or name.split(".")[0].startswith("test_")
+                          or (name.startswith("tests.") and not name.startswith("tests.support"))]
+    assert not offenders, "\n".join(offenders) + "\nshared helpers belong in tests/support"
+
+
+def test_each_test_gets_its_own_copy_of_the_course(ps0_course: Path, tmp_path: Path) -> None:
+    other = make_course(tmp_path / "other")
+    for root in (ps0_course, other):
+        assert (root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
+        assert gradebook_is_sound(root)
+        # the copied config derives its folders from where it lies, not from the template
+        assert str(root) in load_config(root).CourseDirectory.db_url
+    (ps0_course / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").unlink()
+    assert (other / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
+
+
+def test_ran_from_the_repository_helpers() -> None:
+    # a `tests` package installed in site-packages would shadow ours: pin where it comes from
+    import tests.support
+
+    assert Path(tests.support.__file__).resolve().parent == TESTS / "support"
