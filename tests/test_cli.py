@@ -274,8 +274,8 @@ def test_user_mistakes_get_messages_not_tracebacks(graded: Path, tmp_path: Path)
     assert result.exit_code == 1 and "neither a folder nor a zip" in result.output
 
 
-def test_generate_lists_what_it_wrote_without_alarming_words(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
+def test_generate_lists_what_it_wrote_without_alarming_words(ps0_course: Path) -> None:
+    root = ps0_course
     result = run(root, "generate", "ps0")
     assert result.exit_code == 0, result.output
     assert "exercises/ps0/questions.ipynb" in result.output
@@ -283,6 +283,7 @@ def test_generate_lists_what_it_wrote_without_alarming_words(tmp_path: Path) -> 
     assert "Removing existing assignment" not in result.output
 
 
+@pytest.mark.slow  # two Python processes of their own
 def test_every_python_m_entry_point_is_the_course_command() -> None:
     for module, verb in (("course.assignments", "generate"), ("course.quiz", "quiz")):
         shown = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
@@ -292,10 +293,10 @@ def test_every_python_m_entry_point_is_the_course_command() -> None:
         assert shown.split("\n", 1)[1].split() == direct.split("\n", 1)[1].split()
 
 
-def test_a_first_autograde_prints_no_orm_warnings(tmp_path: Path) -> None:
+def test_a_first_autograde_prints_no_orm_warnings(ps0_course: Path, bwrap: None) -> None:
     """nbgrader's SQLAlchemy warnings used to break into the progress bar on a first run (in
     a process of its own: pytest would catch the warnings before they reach stderr)."""
-    root = make_course(tmp_path / "course")
+    root = ps0_course
     submit(root, "s1", "honest/full-marks")
     course = Path(sys.executable).with_name("course")
     done = subprocess.run([str(course), "--root", str(root), "autograde", "ps0", "--timeout",

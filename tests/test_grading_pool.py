@@ -60,7 +60,7 @@ def run(manager: type, workdir: Path, course: Path, cells: list[str]) -> list[st
             for cell in nb.cells]
 
 
-def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(tmp_path: Path) -> None:
+def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(bwrap: None, tmp_path: Path) -> None:
     course, workdir = tmp_path / "course", tmp_path / "course" / "autograder" / "alice"
     workdir.mkdir(parents=True)
     cold = run(SandboxedKernelManager, workdir, course, IDENTITY)
@@ -77,7 +77,8 @@ def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(tmp_path: Path) -> 
     assert "ZeroDivisionError" in forked[9]
 
 
-def test_a_forked_kernel_is_held_to_its_submissions_cgroup(tmp_path: Path) -> None:
+def test_a_forked_kernel_is_held_to_its_submissions_cgroup(bwrap: None, cgroups: None,
+                                                           tmp_path: Path) -> None:
     tree = detect()
     try:
         group = tree.create("dora", Limits(memory_bytes=600 * MiB, processes=40))
@@ -102,7 +103,7 @@ def test_a_forked_kernel_is_held_to_its_submissions_cgroup(tmp_path: Path) -> No
         assert tree.remove() == []
 
 
-def test_a_killed_zygote_is_replaced(tmp_path: Path) -> None:
+def test_a_killed_zygote_is_replaced(bwrap: None, tmp_path: Path) -> None:
     run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"])
     first = pool._zygote
     assert first is not None and first.alive()
@@ -112,7 +113,7 @@ def test_a_killed_zygote_is_replaced(tmp_path: Path) -> None:
     assert pool._zygote is not first and pool._zygote.alive()
 
 
-def test_a_failed_fork_starts_that_kernel_cold_and_says_so(
+def test_a_failed_fork_starts_that_kernel_cold_and_says_so(bwrap: None,
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     def refused() -> None:
         raise PoolUnavailable("fork refused here")
@@ -122,7 +123,7 @@ def test_a_failed_fork_starts_that_kernel_cold_and_says_so(
     assert "NOTICE" in caplog.text and "fork refused here" in pool._said.pop()
 
 
-def test_without_user_namespaces_grading_goes_cold_with_one_notice(
+def test_without_user_namespaces_grading_goes_cold_with_one_notice(bwrap: None,
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # a bubblewrap that fails as it does where user namespaces are off
     fake = tmp_path / "bwrap"
@@ -142,7 +143,7 @@ def test_without_user_namespaces_grading_goes_cold_with_one_notice(
         check_pool(str(fake))
 
 
-def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(
+def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(bwrap: None,
         tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     root = make_course(tmp_path / "course")
     # one worker grades them in this order (students are graded by name)

@@ -71,6 +71,7 @@ def test_sizes_are_read_in_binary_units() -> None:
         "2 GiB", "600 MiB", "1.5 GiB", "100 B"]
 
 
+@pytest.mark.slow  # starts a kernel
 def test_unsandboxed_kernel_manager_runs_plainly(tmp_path: Path) -> None:
     nb = new_notebook(cells=[new_code_cell("import os\nprint(6 * 7, os.getuid())")])
     client = NotebookClient(nb, timeout=10, kernel_manager_class=SandboxedKernelManager,

@@ -40,7 +40,8 @@ ASSIGNMENT, NOTEBOOK = "ps3", "how_sure_does_it_sound"
 
 
 @pytest.fixture(scope="session")
-def lite_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lite_site(tmp_path_factory: pytest.TempPathFactory, node: Path) -> Path:
+    # node: the site is built from npm's Pyodide, so its tests are `node` tests
     reuse = os.environ.get("COURSE_REUSE_BUILD")
     if reuse and (Path(reuse) / "lite" / "jupyter-lite.json").is_file():
         return Path(reuse).resolve() / "lite"

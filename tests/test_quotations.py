@@ -110,6 +110,7 @@ def test_planted_misquotation_in_a_bank_stops_the_loader(tmp_path: Path) -> None
     assert parse_bank(raw, "planted")  # the schema alone accepts it: the check is the loader's
 
 
+@pytest.mark.slow  # a Sphinx build of its own
 def test_planted_misquotation_fails_a_strict_sphinx_build(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()

@@ -113,6 +113,7 @@ def test_a_planted_notebook_with_a_contradicting_cell_is_caught() -> None:
 # ---- the strict build
 
 
+@pytest.mark.slow  # a Sphinx build of its own
 def test_a_contradicting_verdict_fails_a_strict_sphinx_build(tmp_path: Path) -> None:
     import subprocess
     import sys
