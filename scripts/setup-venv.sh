@@ -29,4 +29,9 @@ fi
 echo "setup: installing the locked dependencies into $venv"
 VIRTUAL_ENV="$venv" "$venv/bin/uv" pip sync --quiet --compile-bytecode --python "$venv/bin/python" requirements.lock
 VIRTUAL_ENV="$venv" "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e .
+# jupyterlite-pyodide-kernel (the in-browser site's build tool) installs a JupyterLab extension
+# that only works inside that site; desktop JupyterLab would log "Shared module
+# @jupyterlite/services doesn't exist" on every page (docs/lite.md).
+"$venv/bin/jupyter" labextension disable --level=sys_prefix @jupyterlite/pyodide-kernel-extension \
+  >/dev/null 2>&1 || { echo "setup: could not switch off the in-browser kernel's JupyterLab extension" >&2; exit 1; }
 echo "setup: $venv is ready"

@@ -27,6 +27,7 @@ from tests.support.plugin import (  # noqa: F401 (hooks and fixtures that pytest
     node,
     offline_page,
     pg_bin,
+    playwright,
     pytest_collection_modifyitems,
     pytest_sessionfinish,
     pytest_terminal_summary,

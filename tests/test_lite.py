@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -76,17 +77,13 @@ def lite_url(lite_site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def lite_browser() -> Iterator[object]:
+def lite_browser(playwright: Any) -> Iterator[object]:
     """Chromium with name resolution cut off for every host but loopback, so nothing (the
     site's service worker included) can reach the network even past Playwright's routing."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run make test, which installs it"
     args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        yield instance
-        instance.close()
+    instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield instance
+    instance.close()
 
 
 class LitePage:

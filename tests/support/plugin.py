@@ -80,14 +80,21 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Any]:
-    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+def playwright(chromium: str) -> Iterator[Any]:
+    """Playwright, started once: its sync API allows one instance per thread, so every
+    browser of the session (the shared one, the in-browser site's) is launched from it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = launch_chromium(pw)
-        yield instance
-        instance.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    instance = launch_chromium(playwright)
+    yield instance
+    instance.close()
 
 
 @pytest.fixture(scope="session")
