@@ -234,8 +234,9 @@ def _course_command(root: Path, *args: str) -> str:
 
 def _exported_scores(root: Path) -> dict[str, float]:
     with (root / "autograder" / "export" / f"grades-{ASSIGNMENT}.csv").open(newline="") as f:
+        # students without a submission have a blank score (course export), not a zero
         return {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)
-                if row["assignment"] == ASSIGNMENT}
+                if row["assignment"] == ASSIGNMENT and row["score"]}
 
 
 # Course, autograding, a JupyterLab start and the grading clicks: about 2 minutes on two busy
