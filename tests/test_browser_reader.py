@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.book import toc_pages
-from tests.support.browser import is_loopback
+from tests.support.browser import is_loopback, serve_folder
 from tests.support.page_weight import LIMIT, first_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
@@ -101,6 +101,23 @@ def test_every_page_weighs_at_most_1_mib(built_book, book_url, browser) -> None:
             fontless.append(page)  # the figure would leave out the icon font
     assert heavy == {}
     assert fontless == []
+
+
+def test_a_planted_heavy_page_breaks_the_limit(browser, tmp_path: Path) -> None:
+    """The weight check fails when its rule is broken: a page that loads a script as heavy as
+    the theme's old fontawesome.js is measured over the limit."""
+    (tmp_path / "heavy.js").write_text("//" + "x" * LIMIT + "\n", encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Heavy</title>'
+        '<script src="heavy.js"></script></head><body><p>A planted heavy page.</p></body></html>',
+        encoding="utf-8")
+    server, url = serve_folder(tmp_path)
+    try:
+        weight = first_load(browser, f"{url}/index.html")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert weight.total > LIMIT and f"{url}/heavy.js" in weight.resources
 
 
 ICON_CHECK = """() => [...document.querySelectorAll('[class*="fa-"]')]

@@ -167,11 +167,13 @@ def export_nbgrader_csv(db_url: str, course_id: str, assignment: str, dest: Path
     as in the Canvas file (nbgrader writes 0.0, which reads as a graded zero)."""
     with Gradebook(db_url, course_id) as gb:
         CsvExportPlugin(to=str(dest), assignment=[assignment]).export(gb)
+        # a submission may have no time (imported without one): ask the gradebook who submitted
+        submitted = {s.student.id for s in gb.find_assignment(assignment).submissions}
     with open(dest, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     fields = list(rows[0]) if rows else ["assignment", "student_id", "score"]
     for row in rows:
-        if not row["timestamp"]:  # no submission
+        if row["student_id"] not in submitted:
             row.update(raw_score="", late_submission_penalty="", score="")
     with open(dest, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
