@@ -8,8 +8,6 @@ broken, in a real strict Sphinx build as well as in the bank loader.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from course.quotations import (
     quote,
 )
 from course.sources import UnknownParagraphError
+from tests.support.book import TinyBook
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "quotations"
@@ -112,25 +111,16 @@ def test_planted_misquotation_in_a_bank_stops_the_loader(tmp_path: Path) -> None
 
 @pytest.mark.slow  # a Sphinx build of its own
 def test_planted_misquotation_fails_a_strict_sphinx_build(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        "extensions = ['myst_parser', 'course.sphinxext']\n"
-        "exclude_patterns = ['_build']\n"
-    )
-    (src / "index.md").write_text(
-        "# Book\n\n```{toctree}\nmisquoted\narticle\n```\n"
-    )
-    (src / "article.md").write_text("# Article B\n\n```{article-text} B\n```\n")
-    (src / "misquoted.md").write_text((FIXTURES / "misquoted-page.md").read_text())
-    build = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(src),
-             str(tmp_path / "out")]
-    failed = subprocess.run(build, capture_output=True, text=True)
+    book = TinyBook(tmp_path, {
+        "misquoted": (FIXTURES / "misquoted-page.md").read_text(),
+        "article": "# Article B\n\n```{article-text} B\n```\n",
+    })
+    failed = book.build()
     assert failed.returncode != 0
     assert "misquotation: B12" in failed.stderr
 
-    (src / "misquoted.md").write_text((FIXTURES / "correct-page.md").read_text())
-    passed = subprocess.run(build, capture_output=True, text=True)
+    book.write("misquoted", (FIXTURES / "correct-page.md").read_text())
+    passed = book.build()
     assert passed.returncode == 0, passed.stderr
     page = (tmp_path / "out" / "misquoted.html").read_text()
     assert "\u201ccharacterized by a certain amount of flexibility\u201d (" in page

@@ -115,30 +115,20 @@ def test_a_planted_notebook_with_a_contradicting_cell_is_caught() -> None:
 
 @pytest.mark.slow  # a Sphinx build of its own
 def test_a_contradicting_verdict_fails_a_strict_sphinx_build(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from tests.support.book import TinyBook
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        "extensions = ['myst_parser', 'course.sphinxext']\nexclude_patterns = ['_build']\n"
-    )
-    (src / "index.md").write_text("# Book\n\n```{toctree}\npage\nclaims\narticle-a\n```\n")
-    (src / "article-a.md").write_text("# Article A\n\n```{article-text} A\n```\n")
-    (src / "claims.md").write_text("# Claims checked\n\n```{claims-checked} A\n```\n")
-    build = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(src),
-             str(tmp_path / "out")]
-
-    (src / "page.md").write_text("# Page\n\nA8 {verdict}`Failed <a8-partnership-grow-stronger>`.\n")
-    failed = subprocess.run(build, capture_output=True, text=True)
+    book = TinyBook(tmp_path, {
+        "page": "# Page\n\nA8 {verdict}`Failed <a8-partnership-grow-stronger>`.\n",
+        "claims": "# Claims checked\n\n```{claims-checked} A\n```\n",
+        "article-a": "# Article A\n\n```{article-text} A\n```\n",
+    })
+    failed = book.build()
     assert failed.returncode != 0
     assert "'Failed' states failed, but claims.yaml gives claim 'a8-partnership" in failed.stderr
 
-    (src / "page.md").write_text(
-        "# Page\n\nA8 {verdict}`Held <a8-partnership-grow-stronger>`; "
-        "A2 is {verdict}`a2-moscow-june-2019-meeting`.\n"
-    )
-    passed = subprocess.run(build, capture_output=True, text=True)
+    book.write("page", "# Page\n\nA8 {verdict}`Held <a8-partnership-grow-stronger>`; "
+                       "A2 is {verdict}`a2-moscow-june-2019-meeting`.\n")
+    passed = book.build()
     assert passed.returncode == 0, passed.stderr
     page = (tmp_path / "out" / "page.html").read_text()
     assert 'href="claims.html#claim-a8-partnership-grow-stronger"' in page

@@ -58,3 +58,25 @@ def toc_pages() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
     return [f"{name}.html" for name in files]
+
+
+class TinyBook:
+    """A book of a few pages with the course's Sphinx extension, built strictly (-W), for the
+    tests that show a build failing when a rule of the pages is broken."""
+
+    def __init__(self, folder: Path, pages: dict[str, str]) -> None:
+        self.src, self.out = folder / "src", folder / "out"
+        self.src.mkdir(parents=True)
+        (self.src / "conf.py").write_text(
+            "extensions = ['myst_parser', 'course.sphinxext']\nexclude_patterns = ['_build']\n")
+        toctree = "\n".join(pages)
+        (self.src / "index.md").write_text(f"# Book\n\n```{{toctree}}\n{toctree}\n```\n")
+        for name, text in pages.items():
+            self.write(name, text)
+
+    def write(self, name: str, text: str) -> None:
+        (self.src / f"{name}.md").write_text(text, encoding="utf-8")
+
+    def build(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
+                               str(self.src), str(self.out)], capture_output=True, text=True)
