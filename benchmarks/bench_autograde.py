@@ -120,13 +120,14 @@ def run_size(n: int, workers: int, tmp: Path, starts: dict[str, float]) -> bool:
         for root in roots.values():
             submit(root, f"s{i:04d}", SCENARIOS[i % len(SCENARIOS)])
 
-    wall, parts = {}, {}
+    wall, parts, cpu = {}, {}, {}
     for name, pooled in (("pool", True), ("cold", False)):
         TIMES.clear()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         results = pipeline.autograde(roots[name], "ps0", workers=workers, progress=False,
                                      pool=pooled)
         wall[name] = time.perf_counter() - start
+        cpu[name] = time.process_time() - start_cpu  # the grading process only, not its workers
         parts[name] = dict(TIMES)
         parts[name][SCORE] -= parts[name][WRITE]  # the write is timed inside the scoring
         if any(r.findings for r in results):
@@ -155,8 +156,11 @@ def run_size(n: int, workers: int, tmp: Path, starts: dict[str, float]) -> bool:
         print(f"  {labels[name]}: one submission costs, in the workers: kernel start "
               f"{starts[name]:.3f} s + execution {bare / n:.3f} s; in the parent, one after the "
               "other: " + ", ".join(f"{part} {seconds / n:.3f} s"
-                                    for part, seconds in parts[name].items()))
+                                    for part, seconds in parts[name].items())
+              + f" (CPU {cpu[name] / n:.3f} s)")
     print(f"  scores identical cell by cell (pool, cold, plain): {same}")
+    load = os.getloadavg()
+    print(f"  load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return same
 
 

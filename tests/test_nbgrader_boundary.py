@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import inspect
 
+import jsonschema
 import nbgrader
+import nbgrader.api
+import nbgrader.nbgraderformat.common
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.base import BaseConverter
 
@@ -42,6 +45,35 @@ def test_init_preprocessors_still_picks_the_half_from_sanitizing() -> None:
     for name in ("_sanitizing", "sanitize_preprocessors", "autograde_preprocessors",
                  "register_preprocessor"):
         assert name in source, _fail(f"Autograde._init_preprocessors no longer uses {name}")
+
+
+def test_autograde_still_converts_a_notebook_in_the_two_halves_sanitize_replays() -> None:
+    # _Sanitize.convert_single_notebook is nbgrader's first half of this method, alone
+    source = inspect.getsource(Autograde.convert_single_notebook)
+    first_half = ("self._sanitizing = True", "self._init_preprocessors()",
+                  "super(Autograde, self).convert_single_notebook(notebook_filename)",
+                  "self._sanitizing = False")
+    positions = [source.find(line) for line in first_half]
+    assert -1 not in positions and positions == sorted(positions), _fail(
+        "Autograde.convert_single_notebook no longer sanitizes, then autogrades, one notebook")
+
+
+def test_gradebook_still_makes_its_engine_with_the_module_create_engine() -> None:
+    # course.grading.nbgrader_cache shares one engine per run through nbgrader.api.create_engine
+    assert callable(getattr(nbgrader.api, "create_engine", None)), _fail(
+        "nbgrader.api no longer imports create_engine")
+    assert "create_engine(db_url" in inspect.getsource(nbgrader.api.Gradebook.__init__), _fail(
+        "Gradebook.__init__ no longer calls nbgrader.api.create_engine")
+
+
+def test_metadata_checks_still_go_through_the_modules_jsonschema_validate() -> None:
+    # course.grading.nbgrader_cache checks the schema once through common.jsonschema.validate
+    common = nbgrader.nbgraderformat.common
+    assert getattr(common, "jsonschema", None) is jsonschema, _fail(
+        "nbgrader.nbgraderformat.common no longer imports jsonschema as a module")
+    source = inspect.getsource(common.BaseMetadataValidator.validate_cell)
+    assert "jsonschema.validate(cell.metadata['nbgrader'], self.schema)" in source, _fail(
+        "BaseMetadataValidator.validate_cell no longer calls jsonschema.validate")
 
 
 def test_the_public_steps_the_pipeline_calls_are_still_there() -> None:

@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
+from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import setenv
@@ -39,6 +40,7 @@ from course.settings import load_config
 from .execution import Execution, execute_notebook
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
+from .nbgrader_cache import once_per_run
 from .pool import use_pool, warm_up
 from .sandbox import SandboxedKernelManager, format_size, parse_size
 
@@ -71,6 +73,13 @@ class _Sanitize(Autograde):
         super().init_notebooks()
         for assignment, notebooks in self.assignments.items():
             self.assignments[assignment] = [n for n in notebooks if n not in self.unreadable]
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        """The sanitizing half only. nbgrader's own method then runs the autograde half, which
+        has no preprocessors here: it would only read the notebook and write it back."""
+        self._sanitizing = True
+        self._init_preprocessors()
+        BaseConverter.convert_single_notebook(self, notebook_filename)
 
 
 class _Score(Autograde):
@@ -145,6 +154,7 @@ def _quiet_nbgrader_orm(func: Callable[P, R]) -> Callable[P, R]:
 
 
 @_quiet_nbgrader_orm
+@once_per_run()
 def autograde(
     course_root: Path,
     assignment: str,

@@ -1,0 +1,95 @@
+"""What nbgrader repeats for every notebook, done once per grading run instead.
+
+Profiling `course autograde` (docs/nbgrader-boundary.md, "Speed") showed nbgrader's own work in
+the grading process to be mostly set-up repeated per notebook, not grading:
+
+- ``Gradebook(...)`` creates a new SQLAlchemy engine on every opening, about ten times per
+  student (registering the submission, restoring the test cells, saving the scores), and
+  SQLAlchemy caches compiled queries per engine, so every query was compiled anew;
+- nbgrader's cell-metadata check calls ``jsonschema.validate`` once per graded cell, which
+  checks nbgrader's own schema against the JSON Schema meta-schema every time before it checks
+  the cell.
+
+``once_per_run`` keeps one engine per gradebook URL and one checked validator per schema while
+it is active. What nbgrader reads, writes and checks is unchanged: ``Gradebook.close()`` still
+disposes of its connections, and every cell is still validated against the same schema, with
+the same error. Only the main grading process enters it, the one process that opens the
+gradebook; nothing of a student's runs there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import nbgrader.api
+import nbgrader.nbgraderformat.common
+from sqlalchemy.engine import Engine
+
+
+@contextlib.contextmanager
+def once_per_run() -> Iterator[None]:
+    """One gradebook engine per URL and one schema check per schema while the block runs."""
+    with _shared_engines(), _schemas_checked_once():
+        yield
+
+
+@contextlib.contextmanager
+def _shared_engines() -> Iterator[None]:
+    original = nbgrader.api.create_engine
+    engines: dict[str, Engine] = {}
+
+    def shared(url: Any, **options: Any) -> Engine:
+        key = f"{url}|{sorted(options.items())}"
+        if key not in engines:
+            engines[key] = original(url, **options)
+        return engines[key]
+
+    nbgrader.api.create_engine = shared
+    try:
+        yield
+    finally:
+        nbgrader.api.create_engine = original
+        for engine in engines.values():
+            engine.dispose()
+
+
+class _CheckedSchemas(ModuleType):
+    """``jsonschema`` as nbgrader's metadata validator sees it, with a ``validate`` that checks
+    each schema once, then validates as ``jsonschema.validate`` does."""
+
+    def __init__(self) -> None:
+        super().__init__(jsonschema.__name__)
+        self._validators: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(jsonschema, name)
+
+    def validate(self, instance: Any, schema: Any, cls: Any = None, *args: Any,
+                 **kwargs: Any) -> None:
+        if cls is not None or args or kwargs:
+            return jsonschema.validate(instance, schema, cls, *args, **kwargs)
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)
+            validator = self._validators[key] = kind(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+@contextlib.contextmanager
+def _schemas_checked_once() -> Iterator[None]:
+    module = nbgrader.nbgraderformat.common
+    original = module.jsonschema
+    module.jsonschema = _CheckedSchemas()
+    try:
+        yield
+    finally:
+        module.jsonschema = original
