@@ -6,13 +6,15 @@ tests/support/lms_responses.py, in the layouts each LMS's code writes (cited the
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from course.cli import main
-from course.quiz.bank import Bank
+from course.quiz.bank import Bank, quizzes_dir
 from course.quiz.lms import export, select_banks
 from course.quiz.lms.idents import IdentsError, canvas_text, moodle_text
 from course.quiz.lms.responses import ResponsesError, analyse_responses
@@ -127,6 +129,27 @@ def test_a_question_reworded_after_the_export_is_still_matched_with_one_notice(
         assert "Reworded: " in analysis.notes[0]  # what the bank says now, beside the old
         item = next(s for s in analysis.items if s.item == changed)
         assert "Reworded" not in item.label  # the report shows the wording the class saw
+
+
+def test_the_cli_prints_the_rewording_note_and_puts_it_in_the_page(
+        bank: Bank, maps: dict[str, Path], course_root: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instructor edits the bank's YAML after the quiz was given, then runs the report."""
+    edited = course_root / "quizzes"
+    shutil.copytree(quizzes_dir(), edited)
+    source = edited / f"{bank.chapter}.yaml"
+    data = yaml.safe_load(source.read_text("utf-8"))
+    changed = data["questions"][0]
+    changed["prompt"] = "Reworded: " + changed["prompt"]
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    monkeypatch.setenv("COURSE_QUIZZES_DIR", str(edited))
+    path = write_moodle(bank, course_root / "moodle-old-wording.csv")
+    result = report(course_root, str(path), "--idents", str(maps["moodle"]), "--to", "reports")
+    assert result.exit_code == 0, result.output
+    notes = [ln for ln in result.output.splitlines() if ln.startswith("note: ")]
+    assert len(notes) == 1 and f"question '{changed['id']}' was reworded" in notes[0]
+    page = (course_root / "reports/moodle-old-wording-items.html").read_text("utf-8")
+    assert f"question &#x27;{changed['id']}&#x27; was reworded" in page
 
 
 def test_a_question_changed_but_not_reworded_gets_its_own_notice(

@@ -42,7 +42,7 @@ class Analysis:
     reliability: float
     reliability_name: str  # "KR-20" for 0/1 items, else "Cronbach's alpha"
     items: list[ItemStats]
-    notes: tuple[str, ...] = ()  # what the reader must know, e.g. a question reworded since
+    notes: tuple[str, ...] = ()  # what the reader must know: a question reworded since, ...
 
 
 def flags_for(difficulty: float, discrimination: float) -> tuple[str, ...]:
