@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from course.cli import main
 from course.quiz.bank import Bank, quizzes_dir
 from course.quiz.lms import export, select_banks
-from course.quiz.lms.idents import IdentsError, canvas_text, moodle_text
+from course.quiz.lms.idents import LMS_OF, IdentsError, canvas_text, moodle_text
 from course.quiz.lms.responses import ResponsesError, analyse_responses
 from tests.support.lms_responses import right_share, write_canvas, write_moodle
 
@@ -76,6 +76,21 @@ def test_answers_come_back_through_the_map_with_known_difficulties(
     top_right = max(hi for hi, _ in choice.options.values())
     assert top_right == 1.0  # the best third all chose the key
     assert analysis.notes == ()  # the bank is as exported
+
+
+@pytest.mark.parametrize(("lms", "fmt"), [(lms, fmt) for fmt, names in LMS_OF.items()
+                                           for lms in names])
+def test_every_export_an_lms_imports_has_a_map_that_reads_its_download(
+        lms: str, fmt: str, bank: Bank, tmp_path: Path) -> None:
+    """cc is imported by both LMSs, qti by Canvas, moodle and gift by Moodle: the quiz holds
+    the questions the format carries."""
+    result = export(fmt, tmp_path / "lms", chapters=[bank.chapter])  # type: ignore[arg-type]
+    carried = bank.model_copy(update={"questions": [
+        q for q in bank.questions if q.id in result.exact + result.approximate]})
+    path = WRITERS[lms](carried, tmp_path / f"{lms}-from-{fmt}.csv")
+    analysis = analyse_responses(path, result.idents)
+    assert [s.item for s in analysis.items] == [q.id for q in carried.questions]
+    assert analysis.notes == ()
 
 
 def test_a_miskeyed_item_is_flagged_for_revision(bank: Bank, maps: dict[str, Path],
