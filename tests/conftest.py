@@ -24,6 +24,7 @@ from tests.support.plugin import (  # noqa: F401 (hooks and fixtures that pytest
     bwrap,
     cgroups,
     chromium,
+    group_tree,
     node,
     offline_page,
     pg_bin,

@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.support import system
 from tests.support.browser import CHROMIUM, OfflinePage, launch_chromium, offline
+
+if TYPE_CHECKING:
+    from course.grading.limits import GroupTree
 
 # A clean book build executes every notebook: the test that happens to build it may take this
 # long (tests/support/book.py). With COURSE_REUSE_BUILD the default per-test timeout holds.
@@ -107,6 +110,17 @@ def bwrap() -> None:
 def cgroups() -> None:
     """A cgroup tree this process may make per-submission groups in."""
     _require("cgroups")
+
+
+@pytest.fixture
+def group_tree(cgroups: None, bwrap: None) -> Iterator[GroupTree]:
+    """This test's tree of per-submission cgroups for sandboxed
+    kernels (tests/support/sandbox.py run_in_group); removed after the test, with nothing left."""
+    from course.grading.limits import detect
+
+    tree = detect()
+    yield tree
+    assert tree.remove() == [], "the test's cgroups were left behind"
 
 
 @pytest.fixture(scope="session")
