@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import system
+from tests.support import system, workers
 from tests.support.browser import CHROMIUM, OfflinePage, launch_chromium, offline
 
 if TYPE_CHECKING:
@@ -37,6 +37,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
         if "built_book" in used and not reuse and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BOOK_BUILD_TEST_TIMEOUT))
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker (make test runs -n 2)
+        workers.record_groups(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        config.add_cleanup(workers.share_groups())  # the controller, before workers start
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called where it is installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups found from the fixtures (tests/support/workers.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return workers.make_scheduler(config, log)
 
 
 def _no_skips() -> bool:
