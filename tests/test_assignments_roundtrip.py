@@ -30,9 +30,7 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 
 from course.assignments import (
-    CONFIG_NAME,
     REPO_ROOT,
-    generate_student_versions,
     list_assignments,
     load_config,
 )
@@ -127,15 +125,14 @@ def _autograde(root: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def graded_assignments(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+def graded_assignments(tmp_path_factory: pytest.TempPathFactory,
+                       released_course: Path) -> GradedCourse:
     root = tmp_path_factory.mktemp("course")
-    shutil.copytree(REPO_ROOT / "solutions", root / "solutions")
-    shutil.copy(REPO_ROOT / CONFIG_NAME, root / CONFIG_NAME)  # rooted where it lies
+    shutil.copytree(released_course, root, dirs_exist_ok=True)
     config = load_config(root)
     assert str(root) in config.CourseDirectory.db_url, (
         "the copied config must use a temporary gradebook"
     )
-    generate_student_versions(root)
     # One course copy per worker, each with the generated assignments in its own gradebook.
     shards = [root] + [tmp_path_factory.mktemp("course") for _ in range(WORKERS - 1)]
     for shard in shards[1:]:

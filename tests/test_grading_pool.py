@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from course.grading import pool
-from course.grading.limits import Limits, detect
+from course.grading.limits import GroupTree, Limits
 from course.grading.pipeline import autograde
 from course.grading.pool import PooledKernelManager, PoolUnavailable, check_pool, use_pool
 from course.grading.sandbox import SandboxedKernelManager
@@ -24,9 +24,8 @@ from tests.support.course import (
     make_course,
     submit,
 )
-from tests.support.sandbox import run_in_sandbox
+from tests.support.sandbox import FORK_BOMB_CELL, MEMORY_HOGS_CELL, MiB, run_in_group
 
-MiB = 1024**2
 # What a kernel can learn about its own process and sandbox; equal for both ways of starting
 # it. Not printed: pid numbers, and the session (a cold kernel is in the session of the
 # sandbox's pid 1, a forked one leads its own; either way the sandbox's pid 1 is out of reach).
@@ -77,30 +76,19 @@ def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(bwrap: None, tmp_pa
     assert "ZeroDivisionError" in forked[9]
 
 
-def test_a_forked_kernel_is_held_to_its_submissions_cgroup(bwrap: None, cgroups: None,
+def test_a_forked_kernel_is_held_to_its_submissions_cgroup(group_tree: GroupTree,
                                                            tmp_path: Path) -> None:
-    tree = detect()
-    try:
-        group = tree.create("dora", Limits(memory_bytes=600 * MiB, processes=40))
-        outputs = run_in_sandbox([
-            "import os, signal, time\nkids = []\ntry:\n    while len(kids) < 1000:\n"
-            "        kids.append(os.fork())\n        if kids[-1] == 0:\n"
-            "            time.sleep(60)\n            os._exit(0)\n"
-            "except OSError as error:\n    print(len(kids), type(error).__name__)\n"
-            "for kid in kids:  # the memory test below needs the task slots back\n"
-            "    os.kill(kid, signal.SIGKILL)\n    os.waitpid(kid, 0)",
-            "import subprocess, sys\n"
-            "hogs = [subprocess.Popen([sys.executable, '-c', \"import time; "
-            "b = b'x' * (250 * 2**20); time.sleep(2)\"]) for _ in range(4)]\n"
-            "print(sorted(hog.wait() for hog in hogs))",
-        ], tmp_path, tmp_path, timeout=60, cgroup_join=group.join_files(),
-            manager=PooledKernelManager)
-        started, error = outputs[0].split()
-        assert error == "BlockingIOError" and int(started) < 40
-        assert group.refused_forks() >= 1
-        assert -9 in eval(outputs[1]) and group.oom_kills() >= 1
-    finally:
-        assert tree.remove() == []
+    group = group_tree.create("dora", Limits(memory_bytes=600 * MiB, processes=40))
+    outputs = run_in_group([
+        FORK_BOMB_CELL,
+        # the memory test below needs the task slots back
+        "import signal\nfor kid in kids:\n    os.kill(kid, signal.SIGKILL)\n    os.waitpid(kid, 0)",
+        MEMORY_HOGS_CELL,
+    ], group, tmp_path, manager=PooledKernelManager)
+    started, error = outputs[0].split()
+    assert error == "BlockingIOError" and int(started) < 40
+    assert group.refused_forks() >= 1
+    assert -9 in eval(outputs[2]) and group.oom_kills() >= 1
 
 
 def test_a_killed_zygote_is_replaced(bwrap: None, tmp_path: Path) -> None:
