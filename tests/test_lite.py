@@ -261,10 +261,14 @@ def test_kernel_and_course_packages_load_with_pyodide_from_the_sites_lock(lite_s
     # the names the worker checks before it falls back to piplite (worker.js initKernel)
     assert {"micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi",
             "ipython"} <= set(preload)  # fmt: skip
-    assert lite_build.COURSE_WHEEL_NAME in preload
+    # the course is not preloaded (it made the start slower), but its lock entry still brings
+    # its dependencies at its first import
+    assert lite_build.COURSE_WHEEL_NAME not in preload
     lock = json.loads((lite_site / "static" / "pyodide" / "pyodide-lock.json").read_text())
     assert set(preload) <= set(lock["packages"])
     assert lock["packages"]["pyodide-kernel"]["depends"] == ["comm", "ipython"]
+    assert set(lock["packages"][lite_build.COURSE_WHEEL_NAME]["depends"]) == set(
+        lite_build.COURSE_DEPENDS)
 
 
 def test_every_module_of_the_sites_wheels_carries_its_bytecode(lite_site: Path) -> None:

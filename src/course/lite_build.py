@@ -10,9 +10,9 @@
   its ``sha256`` rewritten, since PyPI's files are not Pyodide's builds;
 - the course package as a wheel, with the question banks and the timeline as JSON: the
   browser has no PyYAML, and the package reads JSON where YAML is absent;
-- for a fast start (docs/lite.md, "Start-up"): the kernel's own wheels in the same lock, all
-  of them and the course fetched at once while Pyodide boots, and every wheel with its
-  modules' bytecode, compiled by Pyodide's own Python under Node;
+- for a faster start (docs/lite.md, "Start-up"): the kernel's own wheels in the same lock,
+  fetched at once while Pyodide boots, and every wheel with its modules' bytecode, compiled by
+  Pyodide's own Python under Node;
 - the student notebooks of ``exercises/``, the chapters and the practice page of ``book/``
   (converted by jupytext), read from their sources at every build. A cell that needs a package
   with no browser build is replaced by one that says so and what to do instead.
@@ -78,10 +78,11 @@ DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_bui
 KERNEL_WHEELS = {"piplite": ("micropip",), "ipykernel": ("pyodide-kernel",),
                  "pyodide-kernel": ("comm", "ipython")}  # fmt: skip
 # What the kernel's worker loads at start ('micropip', 'piplite', then 'ipykernel', 'comm',
-# 'pyodide-kernel', 'jedi', 'ipython'), and the course, which every notebook imports. The worker
-# skips its sequential piplite installs of the ones given to loadPyodide as `packages`.
-PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython",
-           COURSE_WHEEL_NAME)  # fmt: skip
+# 'pyodide-kernel', 'jedi', 'ipython'). The worker skips its sequential piplite installs of the
+# ones given to loadPyodide as `packages`. Not the course: preloaded too, with pydantic-core's
+# WebAssembly, it made the kernel ready 4-5 s later, more than its first import costs (about
+# 0.6 s; docs/lite.md, "Start-up").
+PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 
 # Packages some cells import that have no wheel for Pyodide on any registry this site may use
 # (docs/lite.md, pitfall 5: only Pyodide's CDN carries them): such cells are replaced.
