@@ -8,13 +8,14 @@ is opened in JupyterLite's notebook app:
 - warm start: the browser closed and started again on the same profile: the second visit of a
   student whose browser kept its cache (HTTP disk cache, compiled-code cache, service worker);
 - "kernel ready": the notebook's kernel indicator leaves the start-up states (initializing,
-  connecting, unknown, starting) for idle. Pyodide has booted, the kernel's packages and the
-  course are installed, IPython is imported, and a cell would run at once. The clock starts at
-  navigation. The start-up target is on this figure;
+  connecting, unknown, starting) for idle. Pyodide has booted, the kernel's packages are
+  installed and IPython is imported: a cell would run at once. The clock starts at navigation.
+  The start-up targets are on this figure;
 - the parts of it: page load (navigation to the notebook shown), the app's start of the kernel
   (notebook shown to the kernel's web worker created), the kernel's own start (worker created
   to ready: Pyodide's boot, its packages, the kernel's imports); then the first cell (Shift+Enter
-  on ps1's first code cell to its output: `import course...` and the cell's work);
+  on ps1's first code cell to its output: installing and importing the course, and the cell's
+  work);
 - bytes the server sent for the cold open and for the warm one (all from the site);
 - CPU seconds the browser's processes used for the open: unlike the times, it barely moves with
   the machine's load, so it shows whether a change made the start-up cheaper;

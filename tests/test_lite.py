@@ -295,6 +295,28 @@ def test_every_module_of_the_sites_wheels_carries_its_bytecode(lite_site: Path) 
     assert len(magics) == 1, "every .pyc is for the same Python"
 
 
+def test_bytecode_is_compiled_once_and_then_taken_from_the_cache(
+    node: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not lite_build.PYODIDE_NPM.is_dir():
+        pytest.fail("Pyodide's core is not installed: run make lite-deps (make test does)")
+    stub = lite_build.kernel_wheels()["ipykernel"]  # the smallest wheel at hand
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        shutil.copy(stub, folder / stub.name)
+    cache = tmp_path / "cache"
+    lite_build.add_bytecode([first / stub.name], cache)
+    assert len(list(cache.glob("*.whl"))) == 1
+    # without node, only the cache can give the compiled wheel
+    monkeypatch.setattr(lite_build.shutil, "which", lambda name: None)
+    lite_build.add_bytecode([second / stub.name], cache)
+    assert (second / stub.name).read_bytes() == (first / stub.name).read_bytes()
+    assert (first / stub.name).read_bytes() != stub.read_bytes()
+    with pytest.raises(lite_build.LiteBuildError, match="node is needed"):
+        lite_build.add_bytecode([second / stub.name], tmp_path / "empty-cache")
+
+
 @pytest.mark.book
 def test_every_notebook_page_and_exercise_links_into_the_site(built_book, lite_site: Path) -> None:
     from urllib.parse import parse_qs, urljoin, urlparse

@@ -80,7 +80,7 @@ KERNEL_WHEELS = {"piplite": ("micropip",), "ipykernel": ("pyodide-kernel",),
 # What the kernel's worker loads at start ('micropip', 'piplite', then 'ipykernel', 'comm',
 # 'pyodide-kernel', 'jedi', 'ipython'). The worker skips its sequential piplite installs of the
 # ones given to loadPyodide as `packages`. Not the course: preloaded too, with pydantic-core's
-# WebAssembly, it made the kernel ready 4-5 s later, more than its first import costs (about
+# WebAssembly, it made the kernel ready 3-5 s later, more than its first import costs (about
 # 0.6 s; docs/lite.md, "Start-up").
 PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 
@@ -329,13 +329,26 @@ compileall.compile_dir("/tree", quiet=2, workers=1,
 BYTECODE_TAG = "cpython-314"
 
 
-def add_bytecode(wheels: list[Path]) -> None:
-    """Rewrite each wheel in place with the bytecode of its modules next to their sources."""
-    node = shutil.which("node")
-    if node is None:
-        raise LiteBuildError("node is needed to build the site (Debian package: nodejs)")
-    with tempfile.TemporaryDirectory(prefix="lite-bytecode-") as folder:
-        _compile_into(wheels, Path(folder), node)
+def add_bytecode(wheels: list[Path], cache: Path = DOWNLOADS / "bytecode") -> None:
+    """Rewrite each wheel in place with the bytecode of its modules next to their sources.
+
+    Compiled wheels are kept in ``cache``, named by the hash of the wheel they come from and
+    Pyodide's version (which fixes the bytecode's format), so a rebuild compiles only what
+    changed: the course's own wheel, as a rule."""
+    version = json.loads((PYODIDE_NPM / "package.json").read_text(encoding="utf-8"))["version"]
+    cached = {wheel: cache / f"{_sha256(wheel)}-pyodide{version}.whl" for wheel in wheels}
+    todo = [wheel for wheel in wheels if not cached[wheel].is_file()]
+    if todo:
+        node = shutil.which("node")
+        if node is None:
+            raise LiteBuildError("node is needed to build the site (Debian package: nodejs)")
+        with tempfile.TemporaryDirectory(prefix="lite-bytecode-") as folder:
+            _compile_into(todo, Path(folder), node)
+        cache.mkdir(parents=True, exist_ok=True)
+        for wheel in todo:
+            shutil.copyfile(wheel, cached[wheel])
+    for wheel in wheels:
+        shutil.copyfile(cached[wheel], wheel)
 
 
 def _compile_into(wheels: list[Path], tree: Path, node: str) -> None:
