@@ -5,7 +5,10 @@ The hostile batch, graded with and without the pool, is in test_grading_hostile.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from course.grading import pool
 from course.grading.limits import GroupTree, Limits
 from course.grading.pipeline import autograde
 from course.grading.pool import PooledKernelManager, PoolUnavailable, check_pool, use_pool
-from course.grading.sandbox import SandboxedKernelManager
+from course.grading.sandbox import HASH_SEED, SandboxedKernelManager
 from tests.support.course import (
     cell_scores,
     executed_outputs,
@@ -44,6 +47,7 @@ IDENTITY = [
     "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\n"
     "except OSError as error:\n    print(type(error).__name__)",
     "1 / 0",
+    "print(hash('grading'))",  # the string hash seed: the zygote's, for a forked kernel
 ]
 
 
@@ -74,6 +78,11 @@ def test_a_forked_kernel_is_a_cold_kernel_in_its_own_sandbox(bwrap: None, tmp_pa
     assert forked[6] == "[True, True, True, True, True, True, True]\n" and forked[7] == "2\n"
     assert forked[8] == "ConnectionRefusedError\n"
     assert "ZeroDivisionError" in forked[9]
+    # both hash strings with the grading seed, not merely the same one (docs/sandbox.md)
+    seeded = subprocess.run([sys.executable, "-c", "print(hash('grading'))"], text=True,
+                            env={**os.environ, "PYTHONHASHSEED": HASH_SEED},
+                            capture_output=True, check=True)
+    assert forked[10] == seeded.stdout
 
 
 def test_a_forked_kernel_is_held_to_its_submissions_cgroup(group_tree: GroupTree,
@@ -132,14 +141,15 @@ def test_without_user_namespaces_grading_goes_cold_with_one_notice(bwrap: None,
 
 
 def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(bwrap: None,
-        tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+        tmp_path: Path, capfd: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture) -> None:
     root = make_course(tmp_path / "course")
     # one worker grades them in this order (students are graded by name)
     submit(root, "a", "hostile/leaves-thread-atexit-and-patched-modules")
     submit(root, "b", "hostile/kills-its-parent-and-the-zygote")
     submit(root, "c", "honest/looks-for-leftovers")
-    results = autograde(root, "ps0", workers=1, timeout=10, progress=False, pool=True)
-    assert "NOTICE: no warm" not in capfd.readouterr().err  # the pool graded all three
+    results = autograde(root, "ps0", workers=1, timeout=10, progress=False)  # pooled
+    # the pool graded all three (the worker's notices go to stderr, the parent's to the log)
+    assert "warm kernel pool" not in capfd.readouterr().err + caplog.text
     assert [sorted({f.kind for f in r.findings}) for r in results] == [[], ["kernel-died"], []]
     assert cell_scores(root)["c"] == {"test_double": 1, "test_count_words": 2, "why_date": 0}
     printed = executed_outputs(root, "c")

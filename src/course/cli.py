@@ -133,10 +133,11 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")
-@click.option("--pool/--no-pool", default=False, show_default=True,
-              help="Fork each kernel from a warm process instead of starting it cold "
-                   "(docs/warm-kernel-pool.md; off by default until its identity with cold "
-                   "kernels is proven on every assignment).")
+@click.option("--pool/--no-pool", default=True, show_default=True,
+              help="Fork each kernel, in its own sandbox, from a warm process that has "
+                   "done Python's start-up once (docs/warm-kernel-pool.md); --no-pool "
+                   "starts every kernel cold. Same scores and outputs either way; where "
+                   "the pool cannot run, one NOTICE says why and kernels start cold.")
 @pass_course
 def autograde(course: Course, assignment: str, workers: int | None, timeout: int | None,
               memory: str | None, processes: int | None, cpus: float | None,

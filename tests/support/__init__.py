@@ -7,7 +7,10 @@ What lives where:
 
 - ``course``   the grading fixture course (tests/fixtures/grading): ``make_course`` (built once
                per process, then copied), ``submit``, ``cell_scores``, ``gradebook_is_sound``,
-               ``FIXTURES``, ``ASSIGNMENT``, ``NOTEBOOK``, ``HIDDEN_TESTS``
+               ``FIXTURES``, ``ASSIGNMENT``, ``NOTEBOOK``, ``HIDDEN_TESTS``; comparing grading
+               paths: ``plain_autograde`` (plain nbgrader, seeded as grading kernels are),
+               ``autograded_cells`` (the one definition of "apart from timing"),
+               ``executed_outputs``
 - ``book``     ``BuiltBook`` and ``build_book`` (the strict book build into a folder)
 - ``browser``  Chromium (``CHROMIUM``, ``CHROMIUM_ARGS``, ``launch_chromium``), ``OfflinePage``
                and ``offline``, ``is_loopback``, ``serve_folder`` (static loopback server),
