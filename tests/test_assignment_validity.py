@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from course.assignments import REPO_ROOT, list_assignments
+from tests.support import submissions
 
 SOLUTIONS = REPO_ROOT / "solutions"
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -228,3 +229,18 @@ def test_reference_answers_agree_with_the_claims_file() -> None:
         if (problem := contradiction(claim_id, verdict))
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_fixtures_are_what_the_generator_writes(assignment: str, tmp_path: Path) -> None:
+    """The fixture notebooks and expected.yaml are generated (psN/fixtures.py), never edited by
+    hand: a solution or exercise change without a rerun of the generator shows up here."""
+    submissions.write(submissions.load(assignment), tmp_path)
+    committed = FIXTURES / "submissions" / assignment
+    wanted = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    have = {p.name: p.read_bytes() for p in committed.iterdir() if p.suffix in (".ipynb", ".yaml")}
+    stale = sorted(n for n in wanted.keys() | have.keys() if wanted.get(n) != have.get(n))
+    assert not stale, (
+        f"{assignment}: these fixtures differ from what the generator writes: {stale}; run\n"
+        f"    .venv/bin/python tests/fixtures/submissions/make_fixtures.py {assignment}"
+    )

@@ -3,20 +3,27 @@
 One session-scoped run builds a temporary course (a copy of solutions/ and of
 nbgrader_config.py, so the gradebook is temporary too), generates every assignment, submits
 as separate students the reference solution, the blank student version and every fixture
-listed in tests/fixtures/submissions/<assignment>/expected.yaml, and autogrades them all in
-in-process nbgrader Autograde runs, split over two worker processes that each grade into
-their own copy of the course and gradebook (so SQLite never sees two writers). The tests
-then compare the gradebook's scores per
-grade_id with expected.yaml. Assignments and fixtures are discovered from the file system:
-a new assignment joins by adding its folder and fixtures.
+listed in tests/fixtures/submissions/<assignment>/expected.yaml, and autogrades them all with
+plain nbgrader (in-process Autograde runs, split over two worker processes that each grade
+into their own copy of the course and gradebook, so SQLite never sees two writers). The tests
+then compare the gradebook's scores per grade_id with expected.yaml. Assignments and fixtures
+are discovered from the file system: a new assignment joins by adding its folder and
+fixtures.
+
+The same submissions are graded again by `course autograde`, with the warm kernel pool (the
+default) and with --no-pool: every grade and every autograded cell, outputs and tracebacks
+included, must equal plain nbgrader's apart from timing (tests/support/course.py,
+``autograded_cells``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,17 +32,14 @@ import nbformat
 import pytest
 import yaml
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde
-from nbgrader.converters.base import NbGraderException
-from nbgrader.coursedir import CourseDirectory
 
 from course.assignments import (
-    CONFIG_NAME,
     REPO_ROOT,
-    generate_student_versions,
     list_assignments,
     load_config,
 )
+from course.grading.pipeline import autograde
+from tests.support.course import autograded_cells, plain_autograde
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "submissions"
 REFERENCE, BLANK = "reference", "blank"
@@ -76,30 +80,53 @@ EXPECTATIONS = _read_expectations()
 ASSIGNMENTS = list_assignments()
 
 
+Submission = tuple[str, str]  # (student, assignment)
+
+
+@functools.cache
+def _db_url(root: Path) -> str:
+    return load_config(root).CourseDirectory.db_url
+
+
 @dataclass
 class GradedCourse:
     course_id: str
-    db_urls: dict[tuple[str, str], str]  # (student, assignment) -> gradebook it was graded in
-    errors: list[str] = field(default_factory=list)  # what nbgrader reported, if anything
+    roots: dict[Submission, Path]  # the course each submission was graded in
+    notebooks: dict[Submission, list[str]]  # the notebooks each submitted
+    # what the grading reported: nbgrader's errors, or `course autograde`'s notices
+    errors: list[str] = field(default_factory=list)
 
     @property
     def any_db_url(self) -> str:
-        return next(iter(self.db_urls.values()))
+        return self.db_url(next(iter(self.roots)))
 
-    def scores(self, assignment: str, notebook: str, student: str) -> dict[str, tuple]:
-        """grade_id -> (auto_score, max_score) of the autograded cells of one submission."""
-        db_url = self.db_urls.get((student, assignment))
-        assert db_url, f"{student} submitted no {assignment}"
-        with Gradebook(db_url, self.course_id) as gb:
+    def db_url(self, submission: Submission) -> str:
+        assert submission in self.roots, f"{submission[0]} submitted no {submission[1]}"
+        return _db_url(self.roots[submission])
+
+    def grades(self, assignment: str, notebook: str, student: str) -> dict[str, tuple]:
+        """grade_id -> (auto_score, manual_score, max_score, cell type) of every graded cell
+        of one submission's notebook."""
+        with Gradebook(self.db_url((student, assignment)), self.course_id) as gb:
             try:
                 nb = gb.find_submission_notebook(notebook, assignment, student)
             except MissingEntry as exc:
                 raise AssertionError(
                     f"{student}'s {assignment}/{notebook} was not graded: {self.errors}"
                 ) from exc
-            return {
-                g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell.cell_type == "code"
-            }
+            return {g.name: (g.auto_score, g.manual_score, g.max_score, g.cell.cell_type)
+                    for g in nb.grades}
+
+    def scores(self, assignment: str, notebook: str, student: str) -> dict[str, tuple]:
+        """grade_id -> (auto_score, max_score) of the autograded cells of one submission."""
+        return {name: (auto, top) for name, (auto, _, top, kind)
+                in self.grades(assignment, notebook, student).items() if kind == "code"}
+
+    def cells(self, assignment: str, notebook: str, student: str) -> list[dict]:
+        """The cells of one submission's autograded notebook, timing left out."""
+        root = self.roots[(student, assignment)]
+        return autograded_cells(root / "autograder" / "autograded" / student / assignment
+                                / f"{notebook}.ipynb")
 
 
 def _notebooks(folder: Path) -> list[Path]:
@@ -113,51 +140,94 @@ def _submit(root: Path, student: str, assignment: str, files: list[tuple[Path, s
         shutil.copy(source, dest / name)
 
 
-def _autograde(root: str) -> str | None:
-    """Autograde every submission of the course at ``root`` (runs in a worker process)."""
-    config = load_config(Path(root))  # also puts nbgrader's alembic on PATH
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = "*"
-    coursedir.student_id = "*"
-    try:
-        Autograde(coursedir=coursedir, config=config, log=logging.getLogger("roundtrip")).start()
-    except NbGraderException as exc:  # one failed submission; the others are graded
-        return str(exc)
-    return None
-
-
-@pytest.fixture(scope="session")
-def graded_assignments(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(REPO_ROOT / "solutions", root / "solutions")
-    shutil.copy(REPO_ROOT / CONFIG_NAME, root / CONFIG_NAME)  # rooted where it lies
-    config = load_config(root)
-    assert str(root) in config.CourseDirectory.db_url, (
-        "the copied config must use a temporary gradebook"
-    )
-    generate_student_versions(root)
-    # One course copy per worker, each with the generated assignments in its own gradebook.
-    shards = [root] + [tmp_path_factory.mktemp("course") for _ in range(WORKERS - 1)]
-    for shard in shards[1:]:
-        shutil.copytree(root, shard, dirs_exist_ok=True)
-
-    submissions: list[tuple[str, str, list[tuple[Path, str]]]] = []
+def _submissions(root: Path) -> dict[Submission, list[tuple[Path, str]]]:
+    """What every student submits: (file, name in the submission) per (student, assignment),
+    from the course at ``root`` with every assignment generated."""
+    submissions = {}
     for assignment in ASSIGNMENTS:
         for student, folder in ((REFERENCE, "solutions"), (BLANK, "exercises")):
             files = [(p, p.name) for p in _notebooks(root / folder / assignment)]
-            submissions.append((student, assignment, files))
+            submissions[(student, assignment)] = files
     for exp in EXPECTATIONS:
         path = FIXTURES / exp.assignment / exp.fixture
-        submissions.append((exp.student, exp.assignment, [(path, f"{exp.notebook}.ipynb")]))
-    db_urls = {}
-    for i, (student, assignment, files) in enumerate(submissions):
-        shard = shards[i % len(shards)]
-        _submit(shard, student, assignment, files)
-        db_urls[(student, assignment)] = load_config(shard).CourseDirectory.db_url
+        submissions[(exp.student, exp.assignment)] = [(path, f"{exp.notebook}.ipynb")]
+    return submissions
 
+
+def _plain_autograde(root: str) -> str | None:
+    """Plain nbgrader autograde of every submission of the course at ``root`` (in a worker)."""
+    return plain_autograde(Path(root))
+
+
+def _course_copy(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(shutil.copytree(generated, tmp_path_factory.mktemp("course") / "course"))
+
+
+def _graded_in_shards(generated: Path, tmp_path_factory: pytest.TempPathFactory,
+                      grade: Callable[[str], list[str]]) -> GradedCourse:
+    """Every submission graded by ``grade(course root)`` in WORKERS course copies at once,
+    each with its own gradebook (so SQLite never sees two writers); what ``grade`` reported."""
+    shards = [_course_copy(generated, tmp_path_factory) for _ in range(WORKERS)]
+    submissions = _submissions(generated)
+    roots = {}
+    for i, (submission, files) in enumerate(submissions.items()):
+        shard = shards[i % len(shards)]
+        _submit(shard, *submission, files)
+        roots[submission] = shard
     with ProcessPoolExecutor(len(shards), mp_context=multiprocessing.get_context("fork")) as pool:
-        errors = [e for e in pool.map(_autograde, [str(s) for s in shards]) if e]
-    return GradedCourse(config.CourseDirectory.course_id, db_urls, errors)
+        reports = [line for lines in pool.map(grade, [str(s) for s in shards]) for line in lines]
+    notebooks = {s: [Path(name).stem for _, name in files] for s, files in submissions.items()}
+    return GradedCourse(load_config(generated).CourseDirectory.course_id, roots, notebooks,
+                        reports)
+
+
+def _plain_autograde(root: str) -> list[str]:
+    """Plain nbgrader autograde of every submission of the course at ``root`` (in a worker):
+    nbgrader's error, if any."""
+    error = plain_autograde(Path(root))
+    return [error] if error else []
+
+
+class _Notices(logging.Handler):
+    """The grading notices of a run (course.grading's log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _course_autograde(root: str, pool: bool) -> list[str]:
+    """`course autograde` of every assignment of the course at ``root`` (in a worker, one
+    grading worker of its own): the notices it printed."""
+    notices = _Notices()
+    logging.getLogger("course.grading").addHandler(notices)
+    for assignment in ASSIGNMENTS:
+        autograde(Path(root), assignment, workers=1, progress=False, pool=pool)
+    return notices.messages
+
+
+@pytest.fixture(scope="session")
+def graded_assignments(released_course: Path,
+                       tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+    """Every submission graded by plain nbgrader."""
+    return _graded_in_shards(released_course, tmp_path_factory, _plain_autograde)
+
+
+@pytest.fixture(scope="session")
+def graded_by_course(released_course: Path, graded_assignments: GradedCourse, bwrap: None,
+                     tmp_path_factory: pytest.TempPathFactory) -> dict[str, GradedCourse]:
+    """The same submissions graded by `course autograde`: "pool" with the warm kernel pool
+    (the default), "cold" with --no-pool."""
+    graded = {}
+    for path in ("pool", "cold"):
+        grade = functools.partial(_course_autograde, pool=path == "pool")
+        graded[path] = _graded_in_shards(released_course, tmp_path_factory, grade)
+        # the pool ran (no fallback to cold kernels), and every limit applied
+        assert not graded[path].errors, graded[path].errors
+    return graded
 
 
 def _max_scores(course: GradedCourse, assignment: str) -> dict[str, float]:
@@ -235,3 +305,25 @@ def test_fixture_scores_match_expected(graded_assignments: GradedCourse, exp: Ex
         if actual[k] != exp.scores[k]
     }
     assert not wrong, f"{exp.fixture}: {wrong}"
+
+
+@pytest.mark.timeout(1200)  # the first one waits for both gradings (graded_by_course)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("path", ["pool", "cold"])
+def test_course_autograde_grades_as_plain_nbgrader(graded_assignments: GradedCourse,
+                                                   graded_by_course: dict[str, GradedCourse],
+                                                   path: str, assignment: str) -> None:
+    """Every grade, cell by cell, and every autograded cell with its outputs and tracebacks,
+    equal to plain nbgrader's, with the pool and without it."""
+    ours = graded_by_course[path]
+    submissions = [s for s in graded_assignments.roots if s[1] == assignment]
+    assert len(submissions) >= 3  # the reference, the blank version and the fixtures
+    for student, _ in submissions:
+        for notebook in graded_assignments.notebooks[(student, assignment)]:
+            plain = graded_assignments.grades(assignment, notebook, student)
+            assert ours.grades(assignment, notebook, student) == plain, (student, notebook)
+            plain_cells = graded_assignments.cells(assignment, notebook, student)
+            assert plain_cells, (student, notebook)
+            mine = ours.cells(assignment, notebook, student)
+            for index, (cell, theirs) in enumerate(zip(mine, plain_cells, strict=True)):
+                assert cell == theirs, (student, notebook, index)

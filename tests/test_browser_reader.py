@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.book import toc_pages
-from tests.support.browser import is_loopback, serve_folder
+from tests.support.browser import InFlight, is_loopback, serve_folder
 from tests.support.page_weight import LIMIT, first_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
@@ -58,11 +58,12 @@ def test_no_request_fails_and_the_favicon_is_served(built_book, book_server, bro
     outside: list[str] = []
     context.on("request", lambda r: None if is_loopback(r.url) else outside.append(r.url))
     page = context.new_page()
+    in_flight = InFlight(page)
     server.requests.clear()
     try:
         for name in built_book.pages():
             page.goto(f"{url}/{name.as_posix()}", wait_until="load")
-            page.wait_for_load_state("networkidle")
+            in_flight.settle()
         deadline = time.monotonic() + 10
         while not any("favicon" in path for path, _ in server.requests):
             assert time.monotonic() < deadline, "Chromium never asked for a favicon"

@@ -62,7 +62,7 @@ def test_autograde_prints_scores_and_verdicts(graded: Path) -> None:
 
 
 def test_autograde_no_pool_starts_kernels_cold_and_grades_alike(graded: Path) -> None:
-    pooled = run(graded, "autograde", "ps0", "--student", "1002", "--workers", "1", "--pool")
+    pooled = run(graded, "autograde", "ps0", "--student", "1002", "--workers", "1")  # default
     cold = run(graded, "autograde", "ps0", "--student", "1002", "--workers", "1", "--no-pool")
     assert cold.exit_code == pooled.exit_code == 0, cold.output
     assert "NOTICE: no warm kernel pool" not in pooled.output + cold.output

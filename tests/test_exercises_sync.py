@@ -35,15 +35,10 @@ def test_every_assignment_has_a_generated_student_version() -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def fresh_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every assignment generated from solutions/ by nbgrader, into a temporary folder."""
-    work = tmp_path_factory.mktemp("release")
-    release = work / "release"
-    generate_student_versions(
-        REPO_ROOT, release_dir=release, db_url=f"sqlite:///{work / 'gradebook.db'}"
-    )
-    return release
+@pytest.fixture
+def fresh_release(released_course: Path) -> Path:
+    """Every assignment generated from solutions/ by nbgrader, in a temporary course."""
+    return released_course / "exercises"
 
 
 def test_committed_exercises_equal_a_fresh_generation(fresh_release: Path) -> None:

@@ -1,17 +1,31 @@
 """Every hostile scenario graded in ONE batch with honest students: the batch finishes, each gets
-its verdict, the gradebook stays intact and honest scores equal their scores graded alone."""
+its verdict, the gradebook stays intact and honest scores equal their scores graded alone.
+
+The batch is graded with the warm kernel pool (the default) and again with every kernel
+started cold (--no-pool): same verdicts, same scores cell by cell, same outputs and
+tracebacks. The honest students are also graded alone by plain nbgrader: the same again."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from course.grading.pipeline import autograde
-from tests.support.course import cell_scores, gradebook_is_sound, make_course, submit
+import pytest
 
-HONEST = ["full-marks", "partial-marks"]
-# s per cell: the infinite loop costs this much; every other cell finishes in milliseconds
-LOOP_TIMEOUT = 3
+from course.grading.pipeline import StudentResult, autograde
+from tests.support.course import (
+    autograded_cells,
+    cell_scores,
+    gradebook_is_sound,
+    make_course,
+    plain_autograde,
+    submit,
+)
+
+HONEST = ["full-marks", "partial-marks", "wrong-answers", "looks-for-leftovers"]
+# s per cell: the infinite loop costs this much. attacks-its-neighbours needs 3 s of it and the
+# fork bomb took up to 6 s on a loaded 2-core machine; every other cell takes milliseconds
+CELL_TIMEOUT = 10
 # scenario -> (verdict kinds, expected score of test_double, of test_count_words)
 HOSTILE = {
     "infinite-loop": ({"timeout"}, 0, 2),
@@ -29,6 +43,11 @@ HOSTILE = {
     "fork-bomb": ({"process-limit"}, 0, 2),
     # the children over the submission's memory are stopped; the kernel and its answers live
     "memory-hog-in-children": ({"memory-limit"}, 1, 2),
+    # what a warm kernel pool must withstand (docs/warm-kernel-pool.md): nothing reached
+    "attacks-its-neighbours": (set(), 0, 2),
+    "fills-working-folder-and-tmp": (set(), 0, 2),
+    "leaves-thread-atexit-and-patched-modules": (set(), 0, 2),
+    "kills-its-parent-and-the-zygote": ({"kernel-died"}, 0, 0),
 }
 
 
@@ -37,15 +56,27 @@ def digest(folder: Path) -> str:
                                    if p.is_file())).hexdigest()
 
 
-def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path) -> None:
-    root = ps0_course
-    solutions = digest(root / "solutions")
+def grade_batch(root: Path, pool: bool) -> dict[str, StudentResult]:
     for scenario in HONEST:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
         submit(root, scenario, f"hostile/{scenario}")
-    results = {r.student: r for r in autograde(root, "ps0", timeout=LOOP_TIMEOUT, memory="1GiB",
-                                               progress=False)}
+    return {r.student: r for r in autograde(root, "ps0", timeout=CELL_TIMEOUT, memory="1GiB",
+                                            progress=False, pool=pool)}
+
+
+def autograded(root: Path, student: str) -> list[dict]:
+    return autograded_cells(root / f"autograder/autograded/{student}/ps0/questions.ipynb")
+
+
+def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path,
+                       caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture) -> None:
+    root = ps0_course
+    solutions = digest(root / "solutions")
+    results = grade_batch(root, pool=True)
+    # the pool graded the batch: no kernel of it fell back to a cold start (workers' notices
+    # go to stderr, the parent's to the log)
+    assert "NOTICE" not in caplog.text + capfd.readouterr().err
     scores = cell_scores(root)
 
     assert gradebook_is_sound(root) and digest(root / "solutions") == solutions
@@ -57,11 +88,21 @@ def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path) -> None:
     huge = (root / "autograder/autograded/huge-output/ps0/questions.ipynb").stat().st_size
     assert huge < 200_000  # nbgrader's output limit applied
 
+    cold = make_course(tmp_path / "cold")
+    cold_results = grade_batch(cold, pool=False)
+    assert gradebook_is_sound(cold) and cell_scores(cold) == scores
+    for student, result in results.items():
+        # the kinds: a finding's detail counts what the kernel's OOM killer or task limit
+        # stopped, which varies from run to run
+        kinds = {f.kind for f in result.findings}
+        assert {f.kind for f in cold_results[student].findings} == kinds, student
+        assert autograded(cold, student) == autograded(root, student), student
+
     alone = make_course(tmp_path / "alone")
     for scenario in HONEST:
         submit(alone, scenario, f"honest/{scenario}")
-        autograde(alone, "ps0", students=[scenario], workers=1, timeout=LOOP_TIMEOUT,
-                  progress=False)
+    assert plain_autograde(alone, "ps0") is None
     for scenario in HONEST:
         assert results[scenario].findings == []
-        assert scores[scenario] == cell_scores(alone)[scenario]
+        assert scores[scenario] == cell_scores(alone)[scenario], scenario
+        assert autograded(alone, scenario) == autograded(root, scenario), scenario

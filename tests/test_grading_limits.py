@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,21 +21,7 @@ from course.grading.limits import (
     detect,
 )
 from tests.support.course import submit
-from tests.support.sandbox import run_in_sandbox
-
-MiB = 1024**2
-
-
-@pytest.fixture
-def tree(cgroups: None, bwrap: None) -> Iterator[GroupTree]:
-    tree = detect()
-    yield tree
-    tree.remove()
-
-
-def run_in_group(cells: list[str], group: ResourceGroup, workdir: Path) -> list[str]:
-    """Each cell's output as text, run in a sandboxed kernel that is in ``group``."""
-    return run_in_sandbox(cells, workdir, workdir, timeout=60, cgroup_join=group.join_files())
+from tests.support.sandbox import FORK_BOMB_CELL, MEMORY_HOGS_CELL, MiB, run_in_group
 
 
 def peak_memory(group: ResourceGroup) -> int:
@@ -45,16 +30,10 @@ def peak_memory(group: ResourceGroup) -> int:
     return int((folder / name).read_text())
 
 
-def test_a_submissions_processes_share_one_memory_cap(tree: GroupTree, tmp_path: Path) -> None:
-    group = tree.create("alice", Limits(memory_bytes=600 * MiB))
-    # four children of 250 MiB each: every one is under the kernel's per-process limit
-    outputs = run_in_group([
-        "import subprocess, sys\n"
-        "hogs = [subprocess.Popen([sys.executable, '-c', \"import time; "
-        "b = b'x' * (250 * 2**20); time.sleep(2)\"]) for _ in range(4)]\n"
-        "print(sorted(hog.wait() for hog in hogs))",
-        "print('kernel alive')",
-    ], group, tmp_path)
+def test_a_submissions_processes_share_one_memory_cap(group_tree: GroupTree,
+                                                       tmp_path: Path) -> None:
+    group = group_tree.create("alice", Limits(memory_bytes=600 * MiB))
+    outputs = run_in_group([MEMORY_HOGS_CELL, "print('kernel alive')"], group, tmp_path)
     codes = eval(outputs[0])
     assert -9 in codes and 0 in codes  # the OOM killer stopped some, the rest finished
     assert outputs[1] == "kernel alive\n"
@@ -62,12 +41,10 @@ def test_a_submissions_processes_share_one_memory_cap(tree: GroupTree, tmp_path:
     assert peak_memory(group) <= 600 * MiB
 
 
-def test_a_fork_bomb_stops_at_the_process_cap(tree: GroupTree, tmp_path: Path) -> None:
-    group = tree.create("bob", Limits(memory_bytes=1024 * MiB, processes=40))
+def test_a_fork_bomb_stops_at_the_process_cap(group_tree: GroupTree, tmp_path: Path) -> None:
+    group = group_tree.create("bob", Limits(memory_bytes=1024 * MiB, processes=40))
     outputs = run_in_group([
-        "import os, time\nn = 0\ntry:\n    while n < 1000:\n        if os.fork() == 0:\n"
-        "            time.sleep(60)\n            os._exit(0)\n        n += 1\n"
-        "except OSError as error:\n    print(n, type(error).__name__)",
+        FORK_BOMB_CELL,
         "import os\nprint('still running', os.environ['OPENBLAS_NUM_THREADS'])",
     ], group, tmp_path)
     started, error = outputs[0].split()
@@ -84,10 +61,10 @@ def throttled_periods(group: ResourceGroup) -> int:
     return int(stat[stat.index("nr_throttled") + 1])
 
 
-def test_a_submissions_cpu_use_is_capped(tree: GroupTree, tmp_path: Path) -> None:
+def test_a_submissions_cpu_use_is_capped(group_tree: GroupTree, tmp_path: Path) -> None:
     # a fifth of a core, so the cap shows even on a busy machine, where two busy children
     # would still get far more than that uncapped
-    group = tree.create("carol", Limits(memory_bytes=1024 * MiB, cpus=0.2))
+    group = group_tree.create("carol", Limits(memory_bytes=1024 * MiB, cpus=0.2))
     outputs = run_in_group([
         "import resource, subprocess, sys, time\nstart = time.monotonic()\n"
         "busy = [subprocess.Popen([sys.executable, '-c', 'import time\\nend = time.monotonic()"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course.grading.sandbox import (
+    HASH_SEED,
     SandboxedKernelManager,
     SandboxUnavailable,
     check_bwrap,
@@ -81,3 +84,23 @@ def test_unsandboxed_kernel_manager_runs_plainly(tmp_path: Path) -> None:
     client.execute()
     # the sandbox maps the user to nobody (65534); a plain kernel runs as the grader
     assert nb.cells[0].outputs[0]["text"] == f"42 {os.getuid()}\n"
+
+
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "no-sandbox"])
+def test_grading_kernels_hash_with_the_grading_seed_and_show_figures(
+        bwrap: None, tmp_path: Path, sandbox: bool) -> None:
+    """The same submission prints the same sets every time (docs/sandbox.md, pitfall 8), and a
+    figure shows in the graded notebook as under plain nbgrader (pitfall 10)."""
+    nb = new_notebook(cells=[new_code_cell("print(hash('grading'))"), new_code_cell(
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")])
+    client = NotebookClient(nb, timeout=60, kernel_manager_class=SandboxedKernelManager,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.km = client.create_kernel_manager()
+    client.km.course_root, client.km.sandbox = str(tmp_path), sandbox
+    client.execute()
+    seeded = subprocess.run([sys.executable, "-c", "print(hash('grading'))"], text=True,
+                            env={**os.environ, "PYTHONHASHSEED": HASH_SEED},
+                            capture_output=True, check=True)
+    assert nb.cells[0].outputs[0].text == seeded.stdout
+    assert [o.output_type for o in nb.cells[1].outputs] == ["display_data"]
+    assert "image/png" in nb.cells[1].outputs[0].data

@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from course.quiz.lms import FILE_NAMES, select_banks
+from course.quiz.lms.idents import map_path
 from tests.support.course import FIXTURES, HIDDEN_TESTS
 from tests.support.guide import GUIDE, blocks, fenced_blocks, lines
 from tests.support.lms_responses import write_canvas, write_moodle
@@ -163,15 +164,21 @@ def check_grading(root: Path, outputs: dict[str, str]) -> None:
 
 
 def check_lms_quizzes(root: Path, outputs: dict[str, str]) -> None:
-    """Section 7: every format written, and the item report from both LMS downloads."""
+    """Section 7: every format written with its ident map, and the item report from both LMS
+    downloads, matched through the maps."""
     for name in FILE_NAMES.values():
         assert (root / "lms" / name).stat().st_size > 0
     exported = [out for command, out in outputs.items() if command.startswith("course quiz")]
     assert len(exported) == len(FILE_NAMES)
     assert any("NOT CARRIED: cc: question" in out for out in exported)
-    for download in ("canvas-student-analysis", "moodle-responses"):
-        printed = outputs[f"course report quiz {download}.csv"]
+    for name in FILE_NAMES.values():  # each file's ident map beside it
+        assert (root / "lms" / map_path(Path(name))).stat().st_size > 0
+    for download, export_file in (("canvas-student-analysis", FILE_NAMES["qti"]),
+                                  ("moodle-responses", FILE_NAMES["moodle"])):
+        printed = outputs[f"course report quiz {download}.csv --idents "
+                          f"lms/{map_path(Path(export_file))}"]
         assert "30 students" in printed and "KR-20" in printed
+        assert "note:" not in printed  # the bank is as exported
         for suffix in ("html", "csv", "png"):
             assert (root / f"autograder/reports/{download}-items.{suffix}").exists()
 

@@ -252,6 +252,71 @@ def test_site_loads_nothing_from_outside_it(lite_site: Path) -> None:
     assert {str(p): external_urls_in_page(p) for p in pages if external_urls_in_page(p)} == {}
 
 
+def test_kernel_and_course_packages_load_with_pyodide_from_the_sites_lock(lite_site: Path) -> None:
+    """Start-up speed (docs/lite.md): what the kernel's worker would install one by one with
+    piplite is given to Pyodide to fetch at once, from the site's own lock."""
+    config = json.loads((lite_site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    preload = kernel["loadPyodideOptions"]["packages"]
+    # the names the worker checks before it falls back to piplite (worker.js initKernel)
+    assert {"micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi",
+            "ipython"} <= set(preload)  # fmt: skip
+    # the course is not preloaded (it made the start slower), but its lock entry still brings
+    # its dependencies at its first import
+    assert lite_build.COURSE_WHEEL_NAME not in preload
+    lock = json.loads((lite_site / "static" / "pyodide" / "pyodide-lock.json").read_text())
+    assert set(preload) <= set(lock["packages"])
+    assert lock["packages"]["pyodide-kernel"]["depends"] == ["comm", "ipython"]
+    assert set(lock["packages"][lite_build.COURSE_WHEEL_NAME]["depends"]) == set(
+        lite_build.COURSE_DEPENDS)
+
+
+def test_every_module_of_the_sites_wheels_carries_its_bytecode(lite_site: Path) -> None:
+    """Each .py of each wheel has an unchecked-hash .pyc (PEP 552) for Pyodide's CPython 3.14,
+    so the browser does not compile IPython, jedi, pydantic... at every start."""
+    import zipfile
+
+    folder = lite_site / "static" / "pyodide"
+    magics = set()
+    for wheel in folder.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            names = set(archive.namelist())
+            sources = [n for n in names if n.endswith(".py") and ".dist-info/" not in n]
+            assert sources, wheel.name
+            for source in sources:
+                directory, _, module = source.rpartition("/")
+                pyc = f"{directory}/__pycache__/{module[:-3]}.cpython-314.pyc".lstrip("/")
+                assert pyc in names, f"{wheel.name}: {source} has no bytecode"
+                header = archive.read(pyc)[:8]
+                magics.add(header[:4])
+                assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc}: not unchecked-hash"
+            record = archive.read(next(n for n in names if n.endswith(".dist-info/RECORD")))
+            assert all(f"{n},sha256=".encode() in record for n in names if n.endswith(".pyc"))
+    assert len(magics) == 1, "every .pyc is for the same Python"
+
+
+def test_bytecode_is_compiled_once_and_then_taken_from_the_cache(
+    node: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not lite_build.PYODIDE_NPM.is_dir():
+        pytest.fail("Pyodide's core is not installed: run make lite-deps (make test does)")
+    stub = lite_build.kernel_wheels()["ipykernel"]  # the smallest wheel at hand
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        shutil.copy(stub, folder / stub.name)
+    cache = tmp_path / "cache"
+    lite_build.add_bytecode([first / stub.name], cache)
+    assert len(list(cache.glob("*.whl"))) == 1
+    # without node, only the cache can give the compiled wheel
+    monkeypatch.setattr(lite_build.shutil, "which", lambda name: None)
+    lite_build.add_bytecode([second / stub.name], cache)
+    assert (second / stub.name).read_bytes() == (first / stub.name).read_bytes()
+    assert (first / stub.name).read_bytes() != stub.read_bytes()
+    with pytest.raises(lite_build.LiteBuildError, match="node is needed"):
+        lite_build.add_bytecode([second / stub.name], tmp_path / "empty-cache")
+
+
 @pytest.mark.book
 def test_every_notebook_page_and_exercise_links_into_the_site(built_book, lite_site: Path) -> None:
     from urllib.parse import parse_qs, urljoin, urlparse
@@ -398,8 +463,13 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
     index = 1
+    # and whether the bytecode the build put in the wheels is for this very Python (magic
+    # number, unchecked hash), so that imports read it instead of compiling the sources
+    bytecode = ("import importlib.util, IPython.core.interactiveshell as m, course.sources as c\n"
+                "print('PYC=' + str([open(x.__cached__, 'rb').read(8) == importlib.util."
+                "MAGIC_NUMBER + bytes([1, 0, 0, 0]) for x in (m, c)]))\n")  # fmt: skip
     code = ((Path(__file__).parent / "support" / "lite_checks.py").read_text(encoding="utf-8")
-            + "\nprint(report())\n")  # fmt: skip
+            + "\n" + bytecode + "print(report())\n")  # fmt: skip
     lite_page.set_source(index, code)
     text = lite_page.run_cell(index, "CHECKS=")
     match = re.search(r"CHECKS=(\{.*\})", text, re.S)
@@ -407,6 +477,7 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -
     found = json.loads(match[1])
     assert found.pop("yaml_free") is True, "the browser must run without PyYAML"
     assert found == expected
+    assert "PYC=[True, True]" in text, "the wheels' bytecode must be for this Python"
     assert lite_page.external == []
 
 

@@ -11,6 +11,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,17 @@ from course.quiz.bank import (
     load_all_banks,
 )
 from course.quiz.engine import normalise
-from course.quiz.lms import FILE_NAMES, ExportError, export, gift, moodle_xml, qti, select_banks
+from course.quiz.html_view import inline
+from course.quiz.lms import (
+    FILE_NAMES,
+    ExportError,
+    export,
+    gift,
+    idents,
+    moodle_xml,
+    qti,
+    select_banks,
+)
 from course.quiz.lms.mapping import (
     CARRY,
     FORMATS,
@@ -109,6 +120,10 @@ def test_cli_says_on_the_terminal_what_is_not_carried(tmp_path: Path) -> None:
     total = len(all_questions())
     m = re.search(r"(\d+) questions exact, (\d+) approximate, (\d+) not carried", result.output)
     assert m and sum(map(int, m.groups())) == total
+    map_file = tmp_path / "course-quizzes.idents.json"
+    assert f"wrote {map_file}: its ident map, for `course report quiz RESPONSES --idents" in (
+        result.output)
+    assert len(idents.load(map_file).questions) == total - int(m.group(3))
 
 
 def test_the_table_covers_every_type_and_format() -> None:
@@ -125,6 +140,69 @@ def test_the_table_covers_every_type_and_format() -> None:
     for t, cells in rows.items():
         for fmt, cell in zip(FORMATS, cells, strict=True):
             assert cell.startswith(CARRY[t, fmt][0]), (t, fmt, cell)
+
+
+# --- the ident map beside each file ----------------------------------------------------------
+
+def written_texts(fmt: str, path: Path) -> list[tuple[str, str]]:
+    """(question id, its text as the file writes it, as HTML) in the file's order."""
+    if fmt == "moodle":
+        return [(el.findtext("idnumber") or "", el.findtext("questiontext/text") or "")
+                for el in ET.parse(path).getroot().iter("question")
+                if el.get("type") != "category"]
+    if fmt == "gift":  # Markdown, which Moodle renders to the book's inline HTML
+        return [(q.id, inline(q.prompt, None))
+                for _, q in gift.read(path.read_text(encoding="utf-8"))]
+    return [(item.get("title") or "", item.findtext(f"{QTI}presentation/{QTI}material/"
+                                                    f"{QTI}mattext") or "")
+            for name, root in qti_documents(path).items() if "manifest" not in name
+            for item in root.iter(f"{QTI}item")]
+
+
+def test_the_ident_map_has_every_exported_question_with_the_texts_written(
+        exports: dict) -> None:
+    questions = {q.id: q for q in all_questions()}
+    for fmt, result in exports.items():
+        assert result.idents == result.path.with_name(
+            FILE_NAMES[fmt].split(".")[0] + ".idents.json")
+        idmap = idents.load(result.idents)
+        assert (idmap.format, idmap.file, set(idmap.lms)) == (
+            fmt, FILE_NAMES[fmt], set(idents.LMS_OF[fmt]))
+        assert abs((datetime.now(UTC) - idmap.exported).total_seconds()) < 3600
+        written = written_texts(fmt, result.path)
+        # every question the file carries, once, in the file's order, chapter by chapter
+        assert [e.id for e in idmap.questions] == [qid for qid, _ in written]
+        assert sorted(e.id for e in idmap.questions) == sorted(result.exact + result.approximate)
+        assert [s for quiz in idmap.quizzes for s in quiz.slots] == [
+            e.ident for e in idmap.questions]
+        for quiz in idmap.quizzes:
+            assert {e.chapter for e in idmap.questions if e.ident in quiz.slots} <= {
+                quiz.chapter}
+        for entry, (_, markup) in zip(idmap.questions, written, strict=True):
+            assert entry.ident == ident(entry.id)
+            assert entry.fingerprint == idents.fingerprint(questions[entry.id])
+            assert entry.type == questions[entry.id].type
+            if "canvas" in idmap.lms:
+                assert entry.texts["canvas"] == idents.canvas_text(markup), entry.id
+            if "moodle" in idmap.lms:
+                assert entry.texts["moodle"] == idents.moodle_text(markup), entry.id
+
+
+def test_a_failed_export_leaves_the_old_map_with_the_old_file(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:  # fmt: skip
+    first = export("moodle", tmp_path)
+    before = first.idents.read_bytes()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(moodle_xml, "document", broken)
+    with pytest.raises(RuntimeError):
+        export("moodle", tmp_path, book_url=BOOK)
+    assert first.idents.read_bytes() == before  # not the map of an export that failed
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [first.path.name, first.idents.name])
 
 
 # --- structures each importer reads --------------------------------------------------------
@@ -533,6 +611,7 @@ def test_a_failure_while_writing_leaves_no_partial_file(tmp_path: Path,
     with pytest.raises(RuntimeError):
         export("qti", out)
     assert (out / FILE_NAMES["qti"]).read_bytes() == before  # the old file, untouched
-    assert [p.name for p in out.iterdir()] == [FILE_NAMES["qti"]]  # no .part left
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [FILE_NAMES["qti"], "course-quizzes-qti.idents.json"])  # no .part left
     with pytest.raises(ExportError, match="unknown format"):
         export("pdf", out)  # type: ignore[arg-type]

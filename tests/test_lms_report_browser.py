@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from course.itemstats import write_report
-from course.quiz.lms import select_banks
+from course.quiz.lms import export, select_banks
 from course.quiz.lms.responses import analyse_responses
 from tests.support.browser import serve_folder
 from tests.support.lms_responses import write_canvas
@@ -20,7 +20,8 @@ def test_item_report_shows_every_item_and_its_figure_offline(offline_page, axe,
     bank = select_banks()[0]
     bad = bank.questions[-1].id
     analysis = analyse_responses(
-        write_canvas(bank, tmp_path / "canvas-miskeyed-last.csv", miskeyed=bad), [bank])
+        write_canvas(bank, tmp_path / "canvas-miskeyed-last.csv", miskeyed=bad),
+        export("qti", tmp_path / "lms").idents)
     page_file, _, _ = write_report(analysis, tmp_path / "reports", "canvas")
     server, url = serve_folder(page_file.parent)
     try:

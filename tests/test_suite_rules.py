@@ -18,8 +18,8 @@ from tests.support.paths import REPO, TESTS
 # A throwaway suite that uses the real hooks and fixtures: one test needs bubblewrap.
 CONFTEST = """
 from tests.support.plugin import (  # noqa: F401
-    bwrap, pytest_collection_modifyitems,
-    pytest_sessionfinish, pytest_terminal_summary,
+    bwrap, pytest_collection_modifyitems, pytest_configure,
+    pytest_sessionfinish, pytest_terminal_summary, pytest_xdist_make_scheduler,
 )
 """
 TESTS_NEEDING_BWRAP = """
@@ -62,6 +62,54 @@ def test_a_missing_tool_skips_with_its_package_and_fails_make_test(
         "*skipped tests fail this run*",
         "*test_throwaway.py::test_grades_in_the_sandbox: *install the Debian package bubblewrap*",
     ])
+
+
+def test_a_skip_in_an_xdist_worker_still_fails_make_test(
+    suite_without_bwrap: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # make test runs the suite on two workers: the skip happens in one of them
+    monkeypatch.setenv(system.NO_SKIPS_ENV, "1")
+    full = suite_without_bwrap.runpytest_subprocess("-rs", "-n", "2", "--dist", "loadgroup")
+    full.assert_outcomes(passed=1, skipped=1)
+    assert full.ret == pytest.ExitCode.TESTS_FAILED
+    full.stdout.fnmatch_lines([
+        "*skipped tests fail this run*",
+        "*test_throwaway.py::test_grades_in_the_sandbox: *install the Debian package bubblewrap*",
+    ])
+
+
+def test_tests_sharing_a_session_fixture_share_an_xdist_worker(pytester: pytest.Pytester,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    # Two modules use a fixture made once per session (as the built book is), directly or
+    # through another fixture; a third uses none. On two workers, the fixture is made once.
+    builds = tmp_path / "builds.log"
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("BUILDS_LOG", str(builds))
+    monkeypatch.delenv(system.NO_SKIPS_ENV, raising=False)
+    pytester.makeconftest(CONFTEST + """
+import os
+import pytest
+
+@pytest.fixture(scope="session")
+def expensive_build():
+    with open(os.environ["BUILDS_LOG"], "a") as log:
+        log.write(f"built in {os.getpid()}\\n")
+
+@pytest.fixture
+def page_of_the_build(expensive_build):
+    return expensive_build
+""")
+    many = "import pytest\n\n@pytest.mark.parametrize('n', range(8))\ndef test_{}({}n):\n    pass\n"
+    pytester.makepyfile(test_first=many.format("build", "expensive_build, "),
+                        test_second=many.format("page", "page_of_the_build, "),
+                        test_third=many.format("alone", ""))
+    result = pytester.runpytest_subprocess("-v", "-n", "2", "--dist", "loadgroup")
+    result.assert_outcomes(passed=24)
+    assert len(builds.read_text().splitlines()) == 1
+    workers = {line.split()[0] for line in result.outlines
+               if "PASSED" in line and ("test_build" in line or "test_page" in line)}
+    assert len(workers) == 1, workers
 
 
 def test_markers_follow_the_fixtures_a_test_uses(suite_without_bwrap: pytest.Pytester) -> None:

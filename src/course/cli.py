@@ -133,10 +133,11 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--student", "students", multiple=True, help="Only these students.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run student code WITHOUT isolation (only where bubblewrap cannot run).")
-@click.option("--pool/--no-pool", default=False, show_default=True,
-              help="Fork each kernel from a warm process instead of starting it cold "
-                   "(docs/warm-kernel-pool.md; off by default until its identity with cold "
-                   "kernels is proven on every assignment).")
+@click.option("--pool/--no-pool", default=True, show_default=True,
+              help="Fork each kernel, in its own sandbox, from a warm process that has "
+                   "done Python's start-up once (docs/warm-kernel-pool.md); --no-pool "
+                   "starts every kernel cold. Same scores and outputs either way; where "
+                   "the pool cannot run, one NOTICE says why and kernels start cold.")
 @pass_course
 def autograde(course: Course, assignment: str, workers: int | None, timeout: int | None,
               memory: str | None, processes: int | None, cpus: float | None,
@@ -217,16 +218,20 @@ def export(course: Course, assignment: str, out_dir: Path) -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("autograder/reports"), show_default=True)
-@click.option("--chapter", "chapters", multiple=True,
-              help="`report quiz`: match questions only in these chapters' banks.")
+@click.option("--idents", "idents", metavar="MAP",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="`report quiz`: the ident map `course quiz export` wrote beside the file "
+                   "the quiz was imported from (<file>.idents.json).")
 @pass_course
 def report(course: Course, assignment: str, responses: Path | None, out_dir: Path,
-           chapters: tuple[str, ...]) -> None:
-    """Item report of ASSIGNMENT (psN: from the gradebook), or `report quiz RESPONSES` for
-    answers downloaded from Canvas or Moodle: table, HTML, CSV and plots."""
+           idents: Path | None) -> None:
+    """Item report of ASSIGNMENT (psN: from the gradebook), or `report quiz RESPONSES --idents
+    MAP` for answers downloaded from Canvas or Moodle: table, HTML, CSV and plots."""
     if assignment == "quiz":
-        _report_quiz(responses, course.output_folder(out_dir), chapters)
+        _report_quiz(responses, idents, course.output_folder(out_dir))
         return
+    if idents is not None or responses is not None:
+        raise click.UsageError("RESPONSES and --idents are for `course report quiz` only")
     from course.grading.outputs import report as make
 
     text, png = make(*course.db, assignment, course.output_folder(out_dir))
@@ -236,17 +241,26 @@ def report(course: Course, assignment: str, responses: Path | None, out_dir: Pat
 
 # --- LMS quizzes (issue 12): `course quiz export` and `course report quiz`; docs/lms-export.md
 
-def _report_quiz(responses: Path | None, out_dir: Path, chapters: tuple[str, ...]) -> None:
+def _report_quiz(responses: Path | None, idents: Path | None, out_dir: Path) -> None:
     from course.itemstats import text_table, write_report
-    from course.quiz.lms import ExportError, select_banks
+    from course.quiz.lms import ExportError
+    from course.quiz.lms.idents import IdentsError
     from course.quiz.lms.responses import ResponsesError, analyse_responses
 
     if responses is None:
         raise click.UsageError("`course report quiz` needs the responses file: "
-                               "course report quiz RESPONSES.csv")
+                               "course report quiz RESPONSES.csv --idents MAP")
+    if idents is None:
+        # The download has no idents of ours: only the map says which column is which question.
+        raise click.UsageError(
+            "`course report quiz` needs --idents MAP: the ident map `course quiz export` wrote "
+            "beside the file the quiz was imported from, e.g. "
+            "lms/course-quizzes-qti.idents.json (Canvas) or "
+            "lms/course-quizzes-moodle.idents.json (Moodle). Lost it? Export again from the "
+            "bank as it was then: the map's texts come from the bank")
     try:
-        analysis = analyse_responses(responses, select_banks(list(chapters) or None))
-    except (ExportError, ResponsesError, ValueError) as error:
+        analysis = analyse_responses(responses, idents)
+    except (ExportError, IdentsError, ResponsesError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     page, table, png = write_report(analysis, out_dir, responses.stem)
     click.echo(text_table(analysis))
@@ -282,6 +296,8 @@ def quiz_export(fmt: str, out_dir: Path, chapters: tuple[str, ...],
         click.echo(str(notice), err=True)
     click.echo(f"wrote {result.path}: {len(result.exact)} questions exact, "
                f"{len(result.approximate)} approximate, {len(result.not_carried)} not carried")
+    click.echo(f"wrote {result.idents}: its ident map, for "
+               f"`course report quiz RESPONSES --idents {result.idents}`")
 
 
 # --- end of LMS quizzes

@@ -42,6 +42,7 @@ class Analysis:
     reliability: float
     reliability_name: str  # "KR-20" for 0/1 items, else "Cronbach's alpha"
     items: list[ItemStats]
+    notes: tuple[str, ...] = ()  # what the reader must know: a question reworded since, ...
 
 
 def flags_for(difficulty: float, discrimination: float) -> tuple[str, ...]:
@@ -130,7 +131,7 @@ def _fmt(x: float) -> str:
 def text_table(analysis: Analysis) -> str:
     lines = [f"{analysis.title}: {analysis.students} students, {len(analysis.items)} items, "
              f"{analysis.reliability_name} {_fmt(analysis.reliability)}",
-             ]
+             *(f"note: {note}" for note in analysis.notes)]
     width = max([len("item"), *(len(s.item) for s in analysis.items)])  # long ids stay aligned
     lines.append(f"{'item':<{width}} {'difficulty':>10} {'discrim.':>9}  flags")
     for s in analysis.items:
@@ -195,6 +196,8 @@ def write_html(analysis: Analysis, dest: Path, figure: Path) -> Path:
         rows.append(f"<tr><td>{e(s.item)}</td><td>{e(s.label)}</td>"
                     f"<td>{_fmt(s.difficulty)}</td><td>{_fmt(s.discrimination)}</td>"
                     f"<td>{e('; '.join(s.flags))}</td><td>{dist}</td></tr>")
+    notes = (f"<ul>{''.join(f'<li>{e(n)}</li>' for n in analysis.notes)}</ul>\n"
+             if analysis.notes else "")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(analysis.title)}: item analysis</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
@@ -202,7 +205,7 @@ td,th{{border:1px solid #999;padding:.3em;vertical-align:top}}</style></head>
 <body><main><h1>{e(analysis.title)}: item analysis</h1>
 <p>{analysis.students} students, {len(analysis.items)} items.
 {e(analysis.reliability_name)}: {_fmt(analysis.reliability)}.</p>
-<p>Difficulty is the share of the points students got; discrimination is the correlation of
+{notes}<p>Difficulty is the share of the points students got; discrimination is the correlation of
 an item's score with the rest of the test. Flags: difficulty below {TOO_HARD} or above
 {TOO_EASY}; discrimination below {LOW_DISCRIMINATION}; negative discrimination means revise.</p>
 <img src="{e(figure.name)}" alt="Difficulty against discrimination for each item">

@@ -10,6 +10,9 @@
   its ``sha256`` rewritten, since PyPI's files are not Pyodide's builds;
 - the course package as a wheel, with the question banks and the timeline as JSON: the
   browser has no PyYAML, and the package reads JSON where YAML is absent;
+- for a faster start (docs/lite.md, "Start-up"): the kernel's own wheels in the same lock,
+  fetched at once while Pyodide boots, and every wheel with its modules' bytecode, compiled by
+  Pyodide's own Python under Node;
 - the student notebooks of ``exercises/``, the chapters and the practice page of ``book/``
   (converted by jupytext), read from their sources at every build. A cell that needs a package
   with no browser build is replaced by one that says so and what to do instead.
@@ -26,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +42,8 @@ LITE = REPO / "lite"
 PYODIDE_NPM = LITE / "node_modules" / "pyodide"
 WHEELS_LOCK = LITE / "wheels.lock"
 DOWNLOADS = LITE / ".downloads"
+# The JupyterLab extensions installed in .venv, the site's two among them.
+EXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 # The files of the npm package that the kernel loads (the rest are docs and Node helpers).
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 # Pyodide 314 is CPython 3.14 built for this platform tag (pyodide-lock.json, "info").
@@ -65,6 +71,18 @@ COURSE_DEPENDS = ("pydantic", "platformdirs", "ipywidgets")
 # Parts of the package that run only on the instructor's machine (nbgrader, Sphinx, the CLI).
 DESKTOP_ONLY = ("grading", "cli.py", "assignments.py", "sphinxext.py", "lite_build.py",
                 "settings.py", "itemstats.py", "icons.py", "favicon.py")
+
+# The kernel's own wheels, which jupyterlite-pyodide-kernel ships in its extension (its piplite
+# index), with what each needs. The site lists them in its Pyodide lock too, so that Pyodide
+# fetches them with the rest while it starts instead of piplite resolving them one by one.
+KERNEL_WHEELS = {"piplite": ("micropip",), "ipykernel": ("pyodide-kernel",),
+                 "pyodide-kernel": ("comm", "ipython")}  # fmt: skip
+# What the kernel's worker loads at start ('micropip', 'piplite', then 'ipykernel', 'comm',
+# 'pyodide-kernel', 'jedi', 'ipython'). The worker skips its sequential piplite installs of the
+# ones given to loadPyodide as `packages`. Not the course: preloaded too, with pydantic-core's
+# WebAssembly, it made the kernel ready 3-5 s later, more than its first import costs (about
+# 0.6 s; docs/lite.md, "Start-up").
+PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 
 # Packages some cells import that have no wheel for Pyodide on any registry this site may use
 # (docs/lite.md, pitfall 5: only Pyodide's CDN carries them): such cells are replaced.
@@ -275,7 +293,107 @@ def course_wheel(dest: Path, version: str = "0.1.0") -> Path:
 # Pyodide's core and its lock, cut down to what the site carries
 
 
+def kernel_wheels() -> dict[str, Path]:
+    """The kernel's own wheels (KERNEL_WHEELS), from jupyterlite-pyodide-kernel in .venv."""
+    pypi = EXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension" / "static" / "pypi"
+    found = {}
+    for name in KERNEL_WHEELS:
+        matches = sorted(pypi.glob(f"{name.replace('-', '_')}-*-py3-none-any.whl"))
+        if len(matches) != 1:
+            raise LiteBuildError(
+                f"expected one {name} wheel in {pypi}, found {len(matches)}: is "
+                "jupyterlite-pyodide-kernel installed in .venv (make setup)?"
+            )
+        found[name] = matches[0]
+    return found
+
+
+# Runs CPython 3.14 (Pyodide's own, from npm) under Node to compile the wheels' sources: the
+# browser's Python then reads bytecode instead of compiling every module of IPython, jedi,
+# pydantic... at each start, as Pyodide's own builds of these packages do. Unchecked-hash .pyc
+# files (PEP 552): the browser unpacks the wheels with fresh file times, which a timestamp .pyc
+# would take for a change of source.
+_COMPILE_JS = """
+const [pyodideUrl, tree] = process.argv.slice(1);
+const { loadPyodide } = await import(pyodideUrl);
+const py = await loadPyodide({ stdout: () => {}, stderr: (line) => console.error(line) });
+py.FS.mkdirTree("/tree");
+py.FS.mount(py.FS.filesystems.NODEFS, { root: tree }, "/tree");
+py.runPython(`
+import compileall, py_compile, warnings
+warnings.simplefilter("ignore")  # old escapes in some packages' tests: not the site's concern
+compileall.compile_dir("/tree", quiet=2, workers=1,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+`);
+"""
+BYTECODE_TAG = "cpython-314"
+
+
+def add_bytecode(wheels: list[Path], cache: Path = DOWNLOADS / "bytecode") -> None:
+    """Rewrite each wheel in place with the bytecode of its modules next to their sources.
+
+    Compiled wheels are kept in ``cache``, named by the hash of the wheel they come from and
+    Pyodide's version (which fixes the bytecode's format), so a rebuild compiles only what
+    changed: the course's own wheel, as a rule."""
+    version = json.loads((PYODIDE_NPM / "package.json").read_text(encoding="utf-8"))["version"]
+    cached = {wheel: cache / f"{_sha256(wheel)}-pyodide{version}.whl" for wheel in wheels}
+    todo = [wheel for wheel in wheels if not cached[wheel].is_file()]
+    if todo:
+        node = shutil.which("node")
+        if node is None:
+            raise LiteBuildError("node is needed to build the site (Debian package: nodejs)")
+        with tempfile.TemporaryDirectory(prefix="lite-bytecode-") as folder:
+            _compile_into(todo, Path(folder), node)
+        cache.mkdir(parents=True, exist_ok=True)
+        for wheel in todo:
+            shutil.copyfile(wheel, cached[wheel])
+    for wheel in wheels:
+        shutil.copyfile(cached[wheel], wheel)
+
+
+def _compile_into(wheels: list[Path], tree: Path, node: str) -> None:
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                if name.endswith(".py") and ".dist-info/" not in name:
+                    archive.extract(name, tree / wheel.stem)
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", _COMPILE_JS,
+         (PYODIDE_NPM / "pyodide.mjs").as_uri(), str(tree)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise LiteBuildError("compiling the wheels with Pyodide failed:\n" + proc.stderr[-3000:])
+    for wheel in wheels:
+        _repack_with_bytecode(wheel, tree / wheel.stem)
+
+
+def _repack_with_bytecode(wheel: Path, compiled: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    added: dict[str, bytes] = {}
+    for info, _ in members:
+        if info.filename.endswith(".py") and ".dist-info/" not in info.filename:
+            folder, _, module = info.filename.rpartition("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.{BYTECODE_TAG}.pyc".lstrip("/")
+            if (compiled / pyc).is_file():  # a file that does not compile is left as it is
+                added[pyc] = (compiled / pyc).read_bytes()
+    record_lines = []
+    for name, data in added.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record_lines.append(f"{name},sha256={digest},{len(data)}\n")
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            if info.filename.endswith(".dist-info/RECORD"):
+                data = data.rstrip(b"\n") + b"\n" + "".join(record_lines).encode()
+            archive.writestr(info, data)
+        for name, data in added.items():  # a fixed date: the same sources give the same file
+            archive.writestr(zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0)), data,
+                             zipfile.ZIP_DEFLATED)  # fmt: skip
+
+
 def write_pyodide(dest: Path, wheels: dict[str, Path]) -> None:
+    """Pyodide's core, every wheel (with bytecode) and the lock naming them, into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in PYODIDE_CORE:
         source = PYODIDE_NPM / name
@@ -283,23 +401,29 @@ def write_pyodide(dest: Path, wheels: dict[str, Path]) -> None:
             raise LiteBuildError(f"{source} is missing: run `make lite-deps` (npm ci in lite/)")
         shutil.copy2(source, dest / name)
     lock = pyodide_lock()
-    packages = {}
-    course = course_wheel(dest)
-    for name, wheel in [*wheels.items(), (COURSE_WHEEL_NAME, course)]:
+    carried = {**wheels, **kernel_wheels(), COURSE_WHEEL_NAME: course_wheel(dest)}
+    for name, wheel in carried.items():
         if wheel.parent != dest:
             shutil.copy2(wheel, dest / wheel.name)
+        carried[name] = dest / wheel.name
+    add_bytecode(list(carried.values()))
+    packages = {}
+    for name, wheel in carried.items():
         entry = dict(lock["packages"].get(name, {}))
         if name in COURSE_DEPENDENCIES:
             entry["imports"], entry["depends"] = map(list, COURSE_DEPENDENCIES[name])
+        elif name in KERNEL_WHEELS:
+            entry["imports"], entry["depends"] = [name.replace("-", "_")], list(KERNEL_WHEELS[name])
         elif name == COURSE_WHEEL_NAME:
             entry["imports"], entry["depends"] = ["course"], list(COURSE_DEPENDS)
         entry.update(
             name=name, version=wheel.name.split("-")[1], file_name=wheel.name,
             install_dir="site", package_type="package", unvendored_tests=False,
-            sha256=_sha256(dest / wheel.name),
+            sha256=_sha256(wheel),
         )  # fmt: skip
         packages[name] = entry
     missing = {d for e in packages.values() for d in e["depends"] if _normal(d) not in packages}
+    missing |= {p for p in PRELOAD if p not in packages}
     if missing:
         raise LiteBuildError(f"the site's Pyodide lock needs packages it does not carry: {missing}")
     lock["packages"] = dict(sorted(packages.items()))
@@ -467,7 +591,6 @@ def write_contents(dest: Path) -> dict[str, list[str]]:
 
 
 def lite_config(contents: Path, output: Path) -> dict:
-    venv_extensions = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
     return {
         "LiteBuildConfig": {
             "apps": ["lab", "notebooks", "tree"],
@@ -479,8 +602,8 @@ def lite_config(contents: Path, output: Path) -> dict:
             # (jupytext's, for one, would ask a server that does not exist).
             "ignore_sys_prefix": ["federated_extensions"],
             "federated_extensions": [
-                str(venv_extensions / "@jupyter-widgets" / "jupyterlab-manager"),
-                str(venv_extensions / "@jupyterlite" / "pyodide-kernel-extension"),
+                str(EXTENSIONS / "@jupyter-widgets" / "jupyterlab-manager"),
+                str(EXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension"),
             ],
         },
     }
@@ -494,6 +617,8 @@ JUPYTER_LITE_JSON = {
             "@jupyterlite/pyodide-kernel-extension:kernel": {
                 # never fall back to pypi.org: the site works with no network at all
                 "disablePyPIFallback": True,
+                # fetched in parallel while Pyodide starts, from the site's lock
+                "loadPyodideOptions": {"packages": list(PRELOAD)},
             }
         },
     },

@@ -78,6 +78,10 @@ def load_config(
     if grading:
         # also without the sandbox: the manager is what puts a kernel in its submission's cgroup
         config.Execute.kernel_manager_class = KERNEL_MANAGER
+        # every output is in once the last cell ran: end the kernel and its sandbox at once.
+        # A graceful shutdown has ipykernel interrupt the processes a submission left behind,
+        # and forked copies of the kernel then run its code again (docs/sandbox.md, pitfall 9)
+        config.Execute.shutdown_kernel = "immediate"
         if sandbox:
             from course.grading.sandbox import check_bwrap
 

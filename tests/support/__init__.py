@@ -7,7 +7,10 @@ What lives where:
 
 - ``course``   the grading fixture course (tests/fixtures/grading): ``make_course`` (built once
                per process, then copied), ``submit``, ``cell_scores``, ``gradebook_is_sound``,
-               ``FIXTURES``, ``ASSIGNMENT``, ``NOTEBOOK``, ``HIDDEN_TESTS``
+               ``FIXTURES``, ``ASSIGNMENT``, ``NOTEBOOK``, ``HIDDEN_TESTS``; comparing grading
+               paths: ``plain_autograde`` (plain nbgrader, seeded as grading kernels are),
+               ``autograded_cells`` (the one definition of "apart from timing"),
+               ``executed_outputs``
 - ``book``     ``BuiltBook`` and ``build_book`` (the strict book build into a folder)
 - ``browser``  Chromium (``CHROMIUM``, ``CHROMIUM_ARGS``, ``launch_chromium``), ``OfflinePage``
                and ``offline``, ``is_loopback``, ``serve_folder`` (static loopback server),
@@ -16,13 +19,20 @@ What lives where:
                ``isolated_env``, ``root_flag``, ``JupyterServer``
 - ``ports``    ``free_port``
 - ``guide``    the instructor's guide's fenced blocks (``GUIDE``, ``blocks``, ``lines``)
-- ``sandbox``  ``run_in_sandbox`` (cells in a bubblewrap kernel, optionally in a cgroup)
+- ``sandbox``  ``run_in_sandbox`` (cells in a bubblewrap kernel, optionally in a cgroup),
+               ``run_in_group`` (in a group of the ``group_tree`` fixture), the hostile cells
+               ``MEMORY_HOGS_CELL`` and ``FORK_BOMB_CELL``
+- ``submissions``  the one generator of the assignments' submission fixtures (mutants,
+               alternatives, wrong answers, expected.yaml), from the lists in
+               ``fixtures/submissions/psN/fixtures.py``
 - ``system``   the system tools the suite needs (``REQUIREMENTS``, ``missing``): which fixture
                needs which tool, which Debian package has it, which marker it sets
 - ``paths``    ``REPO`` and ``TESTS``
 - ``plugin``   the suite's hooks and the fixtures of system tools and the browser (``bwrap``,
-               ``cgroups``, ``pg_bin``, ``node``, ``chromium``, ``browser``, ``offline_page``);
-               conftest.py imports them by name
+               ``cgroups``, ``group_tree``, ``pg_bin``, ``node``, ``chromium``, ``browser``,
+               ``offline_page``); conftest.py imports them by name
+- ``workers``  the run on pytest-xdist workers: tests sharing a session or module fixture are
+               grouped on one worker (``worker_groups``), found from their fixtures
 
 Markers are never written on tests by hand for these needs: ``conftest.py`` sets them from the
 fixtures a test uses (``system.FIXTURE_MARKERS``), so ``make test-fast`` leaves new tests out

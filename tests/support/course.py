@@ -9,18 +9,25 @@ every folder from its own location, so a copy is a course in its own right)."""
 from __future__ import annotations
 
 import atexit
+import contextlib
+import copy
 import functools
-import json
-import re
+import logging
+import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import NbGraderException
+from nbgrader.coursedir import CourseDirectory
 
+from course.grading.sandbox import HASH_SEED
 from course.settings import ensure_tools_on_path, load_config
 from tests.support.paths import REPO, TESTS
 
@@ -100,28 +107,56 @@ def gradebook_is_sound(root: Path) -> bool:
 
 
 
-# what differs between two runs of the same code: cell timing metadata, object addresses,
-# and the order of a set of strings (each interpreter draws its own hash seed)
-ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
-STRING_SET = re.compile(r"\{('[^']*'(?:, '[^']*')+)\}")
+# --- comparing grading paths ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def grading_hash_seed() -> Iterator[None]:
+    """Kernels started by this process meanwhile (plain nbgrader's inherit its environment)
+    hash strings with the grading kernels' seed, as ``PYTHONHASHSEED=0 nbgrader autograde``
+    would: otherwise a printed set of strings comes out in another order (docs/sandbox.md,
+    pitfall 8)."""
+    before = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = HASH_SEED
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONHASHSEED"]
+        else:
+            os.environ["PYTHONHASHSEED"] = before
 
 
-def executed_outputs(root: Path, student: str) -> list[list[dict]]:
-    """The outputs of every cell of ``student``'s autograded ps0 notebook, without timing."""
-    return notebook_outputs(
-        root / "autograder" / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+def plain_autograde(root: Path, assignment: str = "*", student: str = "*") -> str | None:
+    """Plain ``nbgrader autograde`` of the course at ``root``, in this process: nbgrader's own
+    converter with the course's nbgrader_config.py alone (nbgrader's kernel manager, no
+    sandbox, no pool), kernels seeded as the grading kernels are. nbgrader's error if a
+    submission failed (the others are graded), else None."""
+    config = load_config(root)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    converter = Autograde(coursedir=coursedir, config=config,
+                          log=logging.getLogger("plain-nbgrader"))
+    try:
+        with grading_hash_seed():
+            converter.start()
+    except NbGraderException as exc:
+        return str(exc)
+    return None
 
 
-def notebook_outputs(path: Path) -> list[list[dict]]:
-    """The outputs of every cell of the notebook at ``path`` (none if there is no notebook),
-    with object addresses masked; timing lives in cell metadata, which is left out. Stream
-    outputs that follow each other are joined, as a notebook shows them: where the kernel
-    cuts printed text into messages depends on its output-flush timer."""
+def autograded_cells(path: Path) -> list[dict]:
+    """The cells of the autograded notebook at ``path`` (none if there is none), as grading
+    paths are compared: plain nbgrader, ``--no-pool`` and the pool must give the same cells,
+    outputs and tracebacks apart from timing. This is the one place that says what timing is:
+    - each cell's execution timestamps (``metadata.execution``), left out;
+    - where the kernel cut printed text into stream messages, which its output-flush timer
+      decides: consecutive outputs of one stream are joined, as a notebook shows them."""
     if not path.exists():
         return []
-    nb = nbformat.read(path, as_version=4)
     cells = []
-    for cell in nb.cells:
+    for cell in nbformat.read(path, as_version=4).cells:
+        cell = copy.deepcopy(cell)
+        cell.get("metadata", {}).pop("execution", None)
         outputs: list[dict] = []
         for output in cell.get("outputs", []):
             last = outputs[-1] if outputs else {}
@@ -130,7 +165,13 @@ def notebook_outputs(path: Path) -> list[list[dict]]:
                 last["text"] += output["text"]
             else:
                 outputs.append(dict(output))
-        cells.append(outputs)
-    text = ADDRESS.sub("0x…", json.dumps(cells, sort_keys=True))
-    text = STRING_SET.sub(lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", text)
-    return json.loads(text)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
+        cells.append(cell)
+    return cells
+
+
+def executed_outputs(root: Path, student: str) -> list[list[dict]]:
+    """The outputs of every cell of ``student``'s autograded ps0 notebook, without timing."""
+    path = root / "autograder" / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    return [cell.get("outputs", []) for cell in autograded_cells(path)]

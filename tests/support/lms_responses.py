@@ -1,8 +1,10 @@
 """A class's answers to one chapter's quiz, written as Canvas's Student Analysis CSV and as
 Moodle's Responses report download, from the bank itself (so that an edited bank needs no
-edited fixture). Student s answers item k right when s < RIGHT[k] * students: the item's
-difficulty is known exactly, the students are in order of ability, and an item marked
-``miskeyed`` is answered right by the weakest instead.
+edited fixture); the question texts are the ones the ident map records for each LMS
+(lms/idents.py), Moodle's followed by the attempt's shuffled choices. Student s answers item
+k right when s < RIGHT[k] * students: the item's difficulty is known exactly, the students
+are in order of ability, and an item marked ``miskeyed`` is answered right by the weakest
+instead.
 
 Layouts: Canvas, app/models/quizzes/quiz_statistics/student_analysis.rb (``to_csv``); Moodle,
 mod/quiz/report/responses/report.php (columns "Question n", "Response n")."""
@@ -10,8 +12,6 @@ mod/quiz/report/responses/report.php (columns "Question n", "Response n")."""
 from __future__ import annotations
 
 import csv
-import html
-import re
 from pathlib import Path
 
 from course.quiz.bank import (
@@ -26,7 +26,8 @@ from course.quiz.bank import (
     TrueFalse,
 )
 from course.quiz.html_view import inline
-from course.quiz.lms.mapping import position_label
+from course.quiz.lms.idents import lms_text, moodle_text
+from course.quiz.lms.mapping import Render, position_label
 
 
 def right_share(k: int, n_items: int) -> float:
@@ -76,12 +77,31 @@ def answer_text(q: Question, right: bool, lms: str) -> str:
     raise AssertionError(q.type)
 
 
-def question_text(q: Question) -> str:
-    """The exported question's text as the LMS shows it without tags (entities stay)."""
-    text = inline(q.prompt, None)
-    if isinstance(q, Numeric) and q.unit:
-        text += f" ({inline(q.unit, None)})"
-    return re.sub(r"<[^>]+>", "", text)
+def canvas_header(q: Question) -> str:
+    """The text Canvas heads the question's column with (idents.py cites its code)."""
+    return lms_text(q, "canvas", Render())
+
+
+def moodle_summary(q: Question, student: int) -> str:
+    """Moodle's question summary for one attempt: the text, then the choices (multiple choice)
+    or the stems and choices (matching) in this attempt's shuffled order, here rotated by the
+    student's number (question/type/*/question.php, get_question_summary)."""
+    text = lms_text(q, "moodle", Render())
+
+    def shuffled(items: list[str]) -> list[str]:
+        k = student % len(items)
+        return [moodle_text(inline(t, None)) for t in items[k:] + items[:k]]
+
+    if isinstance(q, SingleChoice | MultipleSelect):
+        return f"{text}: {'; '.join(shuffled([o.text for o in q.options]))}"
+    if isinstance(q, Matching):
+        return (f"{text} {{{'; '.join(shuffled([p.prompt for p in q.pairs]))}}} -> "
+                f"{{{'; '.join(shuffled(q.choices))}}}")
+    if isinstance(q, Ordering):  # exported as matching of the items to positions
+        positions = [position_label(k) for k in range(1, len(q.items) + 1)]
+        return (f"{text} {{{'; '.join(shuffled([i.text for i in q.items]))}}} -> "
+                f"{{{'; '.join(shuffled(positions))}}}")
+    return text
 
 
 def write_canvas(bank: Bank, dest: Path, students: int = 30,
@@ -89,7 +109,7 @@ def write_canvas(bank: Bank, dest: Path, students: int = 30,
     qs = bank.questions
     header = ["name", "id", "section", "section_id", "submitted"]
     for k, q in enumerate(qs):
-        header += [f"{5000 + k}: {question_text(q)}", "1.0"]
+        header += [f"{5000 + k}: {canvas_header(q)}", "1.0"]
     header += ["n correct", "n incorrect", "score"]
     with open(dest, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -121,6 +141,6 @@ def write_moodle(bank: Bank, dest: Path, students: int = 30,
                    "30 November 2026", "5 mins", ""]
             for k, q in enumerate(qs):
                 right = answers_right(q, k, len(qs), s, students, miskeyed)
-                row += [html.unescape(question_text(q)), answer_text(q, right, "moodle")]
+                row += [moodle_summary(q, s), answer_text(q, right, "moodle")]
             writer.writerow(row)
     return dest

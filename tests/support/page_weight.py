@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.support.browser import is_loopback
+from tests.support.browser import InFlight, is_loopback
 
 LIMIT = 1024 * 1024  # bytes per chapter page, first load, uncompressed (issue 14, section 6)
 VIEWPORT = {"width": 1280, "height": 900}
@@ -29,7 +29,7 @@ class PageWeight:
 
 def first_load(browser: object, url: str, viewport: dict[str, int] = VIEWPORT) -> PageWeight:
     """Open ``url`` in a fresh context and add up every response body it loads, fonts included
-    (the page is left until the network is idle and document.fonts is ready)."""
+    (the page is left until its fonts are ready and no request is in flight)."""
     context = browser.new_context(viewport=viewport, service_workers="block")
     weight = PageWeight(url)
 
@@ -44,11 +44,10 @@ def first_load(browser: object, url: str, viewport: dict[str, int] = VIEWPORT) -
     try:
         context.route("**/*", route)
         page = context.new_page()
+        in_flight = InFlight(page)
         page.on("response", lambda response: responses.append(response))
         page.goto(url, wait_until="load")
-        page.wait_for_load_state("networkidle")
-        page.evaluate("document.fonts.ready.then(() => true)")
-        page.wait_for_load_state("networkidle")
+        in_flight.settle()  # fonts included
         # bodies are read while the page is open: a closed context has none to give
         for response in responses:
             if response.url.startswith(("data:", "blob:")) or 300 <= response.status < 400:

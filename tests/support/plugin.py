@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support import system
+from tests.support import system, workers
 from tests.support.browser import CHROMIUM, OfflinePage, launch_chromium, offline
+
+if TYPE_CHECKING:
+    from course.grading.limits import GroupTree
 
 # A clean book build executes every notebook: the test that happens to build it may take this
 # long (tests/support/book.py). With COURSE_REUSE_BUILD the default per-test timeout holds.
@@ -34,6 +37,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
         if "built_book" in used and not reuse and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BOOK_BUILD_TEST_TIMEOUT))
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker (make test runs -n 2)
+        workers.record_groups(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        config.add_cleanup(workers.share_groups())  # the controller, before workers start
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called where it is installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups found from the fixtures (tests/support/workers.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return workers.make_scheduler(config, log)
 
 
 def _no_skips() -> bool:
@@ -107,6 +125,17 @@ def bwrap() -> None:
 def cgroups() -> None:
     """A cgroup tree this process may make per-submission groups in."""
     _require("cgroups")
+
+
+@pytest.fixture
+def group_tree(cgroups: None, bwrap: None) -> Iterator[GroupTree]:
+    """This test's tree of per-submission cgroups for sandboxed
+    kernels (tests/support/sandbox.py run_in_group); removed after the test, with nothing left."""
+    from course.grading.limits import detect
+
+    tree = detect()
+    yield tree
+    assert tree.remove() == [], "the test's cgroups were left behind"
 
 
 @pytest.fixture(scope="session")

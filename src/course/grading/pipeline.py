@@ -166,14 +166,15 @@ def autograde(
     progress: bool = True,
     processes: int | None = None,
     cpus: float | None = None,
-    pool: bool = False,
+    pool: bool = True,
 ) -> list[StudentResult]:
     """Autograde ``assignment`` for every submitting student (or ``students``).
 
     ``memory`` caps each kernel process and, where cgroups can be made (limits.py), all the
     processes of one submission together; ``processes`` and ``cpus`` cap a submission's
-    process count and CPU cores there. ``pool`` forks kernels from a warm zygote per worker
-    where the machine allows it (pool.py); otherwise, or with False, each starts cold."""
+    process count and CPU cores there. ``pool`` (the default) forks kernels from a warm
+    zygote per worker where the machine allows it (pool.py); otherwise, with one NOTICE
+    saying why, or with False, each starts cold."""
     config = load_config(course_root, grading=True, sandbox=sandbox, timeout=timeout,
                          memory=memory)
     pooled = pool and use_pool(config, sandbox)  # warm kernel pool: NOTICE when unavailable

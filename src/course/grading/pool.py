@@ -49,7 +49,9 @@ class Zygote:
     def __init__(self, preload: bool = True) -> None:
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # The zygote starts with only the environment every kernel shares: whatever it holds
-        # in memory at the fork, every kernel sees (/proc/self/environ included).
+        # in memory at the fork, every kernel sees (/proc/self/environ included). Among it
+        # PYTHONHASHSEED, read only at start-up: its kernels hash strings as cold ones do
+        # (docs/sandbox.md, pitfall 8).
         env = kernel_environment(Path("/"), Path("/"), 1)
         env = {k: v for k, v in env.items() if k not in ("HOME", "TMPDIR", "IPYTHONDIR",
                                                           "MPLCONFIGDIR")}

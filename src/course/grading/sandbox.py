@@ -27,6 +27,11 @@ from traitlets import Bool, Integer, List, Unicode
 from .limits import join_prefix
 
 NOBODY = "65534"
+# The string hash seed of every grading kernel, cold or forked from the warm pool's zygote
+# (which starts with it): a set of strings prints in the same order every time the same
+# submission is graded, and grading paths can be compared output for output
+# (docs/sandbox.md, pitfall 8).
+HASH_SEED = "0"
 UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -148,8 +153,10 @@ def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dic
         "TMPDIR": str(workdir),
         "PATH": f"{env_prefix / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
+        # no MPLBACKEND: ipykernel picks its inline backend, so a figure shows in the autograded
+        # notebook as under plain nbgrader (docs/sandbox.md, pitfall 10)
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": HASH_SEED,
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
         # numerical libraries start a thread per core by default: as many as the submission's
         # CPU share, so they neither hit its task limit nor spin against its CPU quota
@@ -226,6 +233,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             spec.interrupt_mode = "message"
             # without JPY_PARENT_PID ipykernel prints its connection banner: keep it quiet
             kw.setdefault("stdout", subprocess.DEVNULL)
+        else:  # no sandbox to set the environment: the grader's, with the grading hash seed
+            kw["env"] = {**kw.get("env", os.environ), "PYTHONHASHSEED": HASH_SEED}
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:

@@ -1,7 +1,9 @@
 """The question bank exported for LMSs: Common Cartridge 1.1 (`cc`), Canvas's QTI 1.2 zip
 (`qti`), Moodle XML (`moodle`) and GIFT (`gift`). One file per format, one quiz or category
 per chapter named by its title; item idents come from the question ids (mapping.ident), so a
-re-import matches the same questions. What each format carries: docs/lms-export.md."""
+re-import matches the same questions. Beside the file goes its ident map (lms/idents.py), which
+`course report quiz` needs to match an LMS download to bank questions. What each format
+carries: docs/lms-export.md."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from course.quiz.bank import Bank, BankError, load_all_banks
-from course.quiz.lms import gift, moodle_xml, qti
+from course.quiz.lms import gift, idents, moodle_xml, qti
 from course.quiz.lms.mapping import (
     FORMATS,
     Format,
@@ -44,6 +46,7 @@ class ExportError(ValueError):
 class Export:
     path: Path
     format: Format
+    idents: Path  # the ident map beside it
     exact: list[str] = field(default_factory=list)
     approximate: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
@@ -141,7 +144,8 @@ def export(fmt: Format, out_dir: Path, chapters: list[str] | None = None,
     banks = select_banks(chapters, folder)
     _writable(out_dir)
     render = Render(book_url)
-    result = Export(out_dir / FILE_NAMES[fmt], fmt)
+    path = out_dir / FILE_NAMES[fmt]
+    result = Export(path, fmt, idents.map_path(path))
     carried: list[tuple[Bank, list]] = []
     for bank in banks:
         keep = []
@@ -153,7 +157,13 @@ def export(fmt: Format, out_dir: Path, chapters: list[str] | None = None,
             if c.level != "not carried":
                 keep.append(q)
         carried.append((bank, keep))
-    with atomic_file(result.path) as tmp:
+    # The map lists the questions in the order the file writes them (GIFT: by objective).
+    written = [(b, [q for g in gift.by_objective(qs).values() for q in g]) for b, qs in carried
+               ] if fmt == "gift" else carried
+    # Both files or neither: the map is replaced only once the export is written.
+    with atomic_file(result.idents) as map_tmp, atomic_file(result.path) as tmp:
+        map_tmp.write_text(idents.dump(idents.build(fmt, path.name, written, render)),
+                           encoding="utf-8")
         if fmt == "moodle":
             tmp.write_bytes(_xml_bytes(moodle_xml.document(carried, render)))
         elif fmt == "gift":

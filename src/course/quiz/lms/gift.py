@@ -32,6 +32,7 @@ from course.quiz.lms.mapping import (
     general_feedback,
     ordering_pairs,
     question_from,
+    question_text,
 )
 from course.sources import PARAGRAPH_ID_RE
 
@@ -79,7 +80,7 @@ def _weight(fraction: float) -> str:
 
 def question(q: Question, bank: Bank, render: Render) -> str:
     md = _Markdown(render)
-    prompt = md(q.prompt) + (f" ({md(q.unit)})" if isinstance(q, Numeric) and q.unit else "")
+    prompt = question_text(q, md)
     general = general_feedback(q, "gift", md)
     link = render.chapter_link(bank)
     if link:
@@ -118,14 +119,22 @@ def question(q: Question, bank: Bank, render: Render) -> str:
     return f"// {q.id}\n::{escape(q.id)}::[markdown]{prompt}{{\n{body}\n}}"
 
 
+def by_objective(questions: list[Question]) -> dict[str, list[Question]]:
+    """A chapter's questions by objective, objectives in order of first use: the
+    sub-categories of the file, and so the order it writes the questions in."""
+    groups: dict[str, list[Question]] = {}
+    for q in questions:
+        groups.setdefault(q.objective, []).append(q)
+    return groups
+
+
 def document(banks: list[tuple[Bank, list[Question]]], render: Render) -> str:
     blocks = []
     for bank, questions in banks:
-        objectives = dict.fromkeys(q.objective for q in questions)
-        for objective in objectives:
+        for objective, group in by_objective(questions).items():
             blocks.append(f"$CATEGORY: $course$/top/{category_name(bank.title)}/"
                           f"{category_name(objective)}")
-            blocks += [question(q, bank, render) for q in questions if q.objective == objective]
+            blocks += [question(q, bank, render) for q in group]
     return "\n\n".join(blocks) + "\n"
 
 

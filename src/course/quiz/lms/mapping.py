@@ -244,6 +244,14 @@ class Render:
         return f"{self.book_url.rstrip('/')}/book/{page}.html"
 
 
+def question_text(q: Question, render: Callable[[str], str]) -> str:
+    """The question's text as every format writes it (``render``: the format's markup): the
+    prompt, and a numeric answer's unit in brackets. The ident map's LMS texts are made from
+    it too (lms/idents.py)."""
+    unit = f" ({render(q.unit)})" if isinstance(q, Numeric) and q.unit else ""
+    return render(q.prompt) + unit
+
+
 def chapter_pages() -> dict[str, str]:
     """bank id -> chapter page (book/<page>.md shows the bank's quiz)."""
     from course.quiz.bank import quizzes_dir

@@ -27,6 +27,7 @@ from course.quiz.lms.mapping import (
     html_to_text,
     ordering_pairs,
     question_from,
+    question_text,
 )
 
 MOODLE_TYPES = {"single_choice": "multichoice", "multiple_select": "multichoice",
@@ -65,8 +66,7 @@ def question(q: Question, bank: Bank, render: Render) -> ET.Element:
     html = render.html
     el = ET.Element("question", type=MOODLE_TYPES[q.type])
     _text(el, "name", q.id, None)
-    prompt = html(q.prompt) + (f" ({html(q.unit)})" if isinstance(q, Numeric) and q.unit else "")
-    _text(el, "questiontext", prompt)
+    _text(el, "questiontext", question_text(q, html))
     general = general_feedback(q, "moodle", html)
     link = render.chapter_link(bank)
     if link:

@@ -39,6 +39,7 @@ from course.quiz.lms.mapping import (
     ordering_pairs,
     position_label,
     question_from,
+    question_text,
 )
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -124,10 +125,7 @@ def item(q: Question, bank: Bank, flavour: Flavour, render: Render) -> ET.Elemen
         _field(meta, "cc_weighting", f"{POINTS:g}")
     _field(meta, OBJECTIVE_FIELD, q.objective)
     pres = _sub(it, "presentation")
-    prompt = html(q.prompt)
-    if isinstance(q, Numeric) and q.unit:
-        prompt += f" ({html(q.unit)})"
-    _mattext(pres, prompt)
+    _mattext(pres, question_text(q, html))
     rp = _sub(it, "resprocessing")
     outcomes = _sub(rp, "outcomes")
     _sub(outcomes, "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")

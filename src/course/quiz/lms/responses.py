@@ -10,23 +10,23 @@ Two downloads, in the layouts their code writes (docs/item-analysis.md has the l
   ``n incorrect``, ``score``. Multiple answers are joined by ``,`` (a comma inside an answer
   as ``\\,``), matching answers as ``left=>right`` joined by ``,``.
 - Moodle quiz "Responses" report download (mod/quiz/report/responses/report.php): per
-  question slot n the columns ``Question n`` (the question text; tick "Question text" before
+  question slot n the columns ``Question n`` (the question's summary: its text, then for
+  choices and matching the options in the attempt's order; tick "Question text" before
   downloading) and ``Response n`` (the response summary: options joined by ``; ``, matching
   as ``prompt -> answer; ...``).
 
-Canvas's question ids and Moodle's slot numbers are the LMS's own, so a column is matched to
-a bank question by the question text the export wrote (stable, from the bank). Canvas's own
-points are used; Moodle's Responses report has no marks per question, so its answers are
-graded by the bank's engine."""
+Neither carries our idents, so columns are matched through the ident map the export wrote
+(lms/idents.py): the column's question text -> the map's entry (ident, question id) -> the
+question of the current bank. Canvas's own points are used; Moodle's Responses report has no
+marks per question, so its answers are graded by the bank's engine."""
 
 from __future__ import annotations
 
 import csv
-import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,7 +42,9 @@ from course.quiz.bank import (
     TrueFalse,
 )
 from course.quiz.engine import grade, normalise
-from course.quiz.lms.mapping import POINTS, position_label
+from course.quiz.lms import select_banks
+from course.quiz.lms.idents import Entry, IdentMap, Lms, fingerprint, lms_text, load, loose
+from course.quiz.lms.mapping import POINTS, Render, position_label
 
 CANVAS_TRAILER = ("n correct", "n incorrect", "score")
 _CANVAS_QUESTION = re.compile(r"^(\d+): (.*)$", re.S)
@@ -53,38 +55,26 @@ class ResponsesError(ValueError):
     """A responses file this report cannot read, with what to do about it."""
 
 
+class Matched(NamedTuple):
+    """A question column of the download and its entry in the ident map."""
+
+    header: str
+    entry: Entry
+    answers: list[str]
+    points: list[str] | None  # Canvas: the points given; None: grade with the engine
+
+
 @dataclass
 class Column:
-    question: Question
+    header: str  # the download's column the question was found by
+    entry: Entry  # its question in the ident map, as exported
+    question: Question  # its question in the bank now
     answers: list[str]
     points: list[str] | None  # Canvas: the points given; None: grade with the engine
 
 
 def _key(text: str) -> str:
     return normalise(re.sub(r"<[^>]+>", " ", text).replace("&nbsp;", " "))
-
-
-def _prompt_keys(banks: list[Bank]) -> dict[str, list[Question]]:
-    keys: dict[str, list[Question]] = {}
-    for bank in banks:
-        for q in bank.questions:
-            texts = {q.prompt}
-            if isinstance(q, Numeric) and q.unit:
-                texts.add(f"{q.prompt} ({q.unit})")
-            for text in texts:
-                keys.setdefault(_key(text), []).append(q)
-    return keys
-
-
-def _match(text: str, keys: dict[str, list[Question]], column: str) -> Question:
-    found = keys.get(_key(html.unescape(text)))
-    if not found:
-        raise ResponsesError(f"column {column!r}: no bank question has this text; was the quiz "
-                             "exported from this bank (course quiz export)?")
-    if len({q.id for q in found}) > 1:
-        raise ResponsesError(f"column {column!r}: the text fits several questions "
-                             f"({', '.join(q.id for q in found)}): pass --chapter")
-    return found[0]
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -101,38 +91,47 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], [r + [""] * (width - len(r)) for r in rows[1:]]
 
 
-def read_canvas(header: list[str], rows: list[list[str]],
-                keys: dict[str, list[Question]]) -> list[Column]:
-    columns, k = [], 0
+def read_canvas(header: list[str], rows: list[list[str]], idmap: IdentMap,
+                where: Path) -> list[Matched]:
+    columns: list[Matched] = []
+    k = 0
     while k < len(header):
         m = _CANVAS_QUESTION.match(header[k])
         if m and k + 1 < len(header):
-            q = _match(m.group(2), keys, header[k])
-            columns.append(Column(q, [r[k] for r in rows], [r[k + 1] for r in rows]))
+            entry = idmap.match("canvas", m.group(2), header[k], where)
+            columns.append(Matched(header[k], entry, [r[k] for r in rows],
+                                   [r[k + 1] for r in rows]))
             k += 2
         else:
             k += 1
     return columns
 
 
-def read_moodle(header: list[str], rows: list[list[str]],
-                keys: dict[str, list[Question]]) -> list[Column]:
+def read_moodle(header: list[str], rows: list[list[str]], idmap: IdentMap,
+                where: Path) -> list[Matched]:
     index = {h: i for i, h in enumerate(header)}
-    columns = []
+    columns: list[Matched] = []
     for h, i in index.items():
         m = _MOODLE_RESPONSE.match(h)
         if not m:
             continue
-        text_col = index.get(f"Question {m.group(1)}")
+        name = f"Question {m.group(1)}"
+        text_col = index.get(name)
         if text_col is None:
-            raise ResponsesError(f"column {h!r} has no 'Question {m.group(1)}' column beside it: "
+            raise ResponsesError(f"column {h!r} has no {name!r} column beside it: "
                                  "in Moodle's Responses report tick 'Question text' and "
                                  "download again")
         texts = {r[text_col] for r in rows if r[text_col].strip()}
         if not texts:
-            raise ResponsesError(f"column 'Question {m.group(1)}' is empty")
-        q = _match(sorted(texts)[0], keys, f"Question {m.group(1)}")
-        columns.append(Column(q, [r[i] for r in rows], None))
+            raise ResponsesError(f"column {name!r} is empty")
+        # Each attempt prints its own summary (choices shuffled): every one must be one question.
+        found = {e.ident: e for e in (idmap.match("moodle", t, name, where) for t in texts)}
+        if len(found) > 1:
+            raise ResponsesError(f"column {name!r} holds different questions in different "
+                                 f"attempts ({', '.join(e.id for e in found.values())}): a "
+                                 "random slot, which this report does not analyse")
+        (entry,) = found.values()
+        columns.append(Matched(name, entry, [r[i] for r in rows], None))
     return columns
 
 
@@ -195,30 +194,71 @@ def options_of(q: Question) -> list[str]:
     return []
 
 
-def read_responses(path: Path, banks: list[Bank]) -> tuple[str, list[Column]]:
-    """("canvas" or "moodle", the question columns) of a responses download."""
+def _in_bank(found: list[Matched], banks: list[Bank],
+             idmap: IdentMap, where: Path, lms: Lms) -> tuple[list[Column], list[str]]:
+    """Each entry's question in the current bank, and one notice per question changed since
+    the export. A question the bank no longer has is an error: leaving its column out would
+    change every student's total, hence every other item's discrimination and the
+    reliability, and without it its answers cannot be graded nor its options listed."""
+    bank_questions = {q.id: q for bank in banks for q in bank.questions}
+    render = Render(idmap.book_url)
+    columns, notices = [], []
+    for header, entry, answers, points in found:
+        q = bank_questions.get(entry.id)
+        if q is None:
+            raise ResponsesError(
+                f"column {header!r} is question '{entry.id}' ({entry.ident}, chapter "
+                f"{entry.chapter}) in the map {where}, and the bank no longer has it: put it "
+                "back, or analyse this download with the bank as it was at the export "
+                f"({idmap.exported:%Y-%m-%d})")
+        now = lms_text(q, lms, render)
+        if loose(now) != loose(entry.texts[lms]):
+            notices.append(f"question '{q.id}' was reworded after the export "
+                           f"({idmap.exported:%Y-%m-%d}): the class saw "
+                           f"{entry.texts[lms]!r}, the bank now says {now!r}; its statistics "
+                           "are about the wording the class saw")
+        elif fingerprint(q) != entry.fingerprint:
+            notices.append(f"question '{q.id}' was changed after the export "
+                           f"({idmap.exported:%Y-%m-%d}), not in its wording (options, key "
+                           "or feedback)" + ("; the answers are graded by the bank's key now"
+                                             if points is None else ""))
+        columns.append(Column(header, entry, q, answers, points))
+    return columns, notices
+
+
+def read_responses(path: Path, banks: list[Bank], idmap: IdentMap, map_file: Path
+                   ) -> tuple[Lms, list[Column], list[str]]:  # fmt: skip
+    """("canvas" or "moodle", the question columns, notices) of a responses download,
+    matched through the ident map ``idmap`` read from ``map_file``."""
     header, rows = _read_rows(path)
-    keys = _prompt_keys(banks)
+    lms: Lms
     if all(h in header for h in CANVAS_TRAILER):
-        lms, columns = "canvas", read_canvas(header, rows, keys)
+        lms, found = "canvas", read_canvas(header, rows, idmap, map_file)
     elif any(_MOODLE_RESPONSE.match(h) for h in header):
-        lms, columns = "moodle", read_moodle(header, rows, keys)
+        lms, found = "moodle", read_moodle(header, rows, idmap, map_file)
     else:
         raise ResponsesError(
             f"{path}: neither Canvas's Student Analysis (columns 'n correct', 'n incorrect', "
             "'score') nor Moodle's Responses report (columns 'Response 1', ...)")
-    if not columns:
+    if not found:
         raise ResponsesError(f"{path}: no question columns found")
-    seen: dict[str, int] = {}
-    for c in columns:
-        if c.question.id in seen:
-            raise ResponsesError(f"{path}: two columns are question '{c.question.id}'")
-        seen[c.question.id] = 1
-    return lms, columns
+    seen: dict[str, str] = {}
+    for header_text, entry, _, _ in found:
+        if entry.ident in seen:
+            raise ResponsesError(f"{path}: columns {seen[entry.ident]!r} and {header_text!r} "
+                                 f"are both question '{entry.id}'")
+        seen[entry.ident] = header_text
+    columns, notices = _in_bank(found, banks, idmap, map_file, lms)
+    return lms, columns, notices
 
 
-def analyse_responses(path: Path, banks: list[Bank], title: str | None = None) -> Analysis:
-    lms, columns = read_responses(path, banks)
+def analyse_responses(path: Path, map_file: Path, banks: list[Bank] | None = None,
+                      title: str | None = None) -> Analysis:
+    """Item analysis of a download, matched through the ident map ``map_file`` to ``banks``
+    (default: every chapter's bank, as exported)."""
+    idmap = load(map_file)
+    lms, columns, notices = read_responses(
+        path, banks if banks is not None else select_banks(), idmap, map_file)
     n = len(columns[0].answers)
     scores = np.zeros((n, len(columns)))
     choices, options = [], []
@@ -237,5 +277,7 @@ def analyse_responses(path: Path, banks: list[Bank], title: str | None = None) -
             picked.append(choice_of(col.question, response))
         choices.append(picked)
         options.append(options_of(col.question))
-    return analyse(title or f"{path.stem} ({lms})", [c.question.id for c in columns], scores,
-                   labels=[c.question.prompt for c in columns], choices=choices, options=options)
+    analysis = analyse(title or f"{path.stem} ({lms})", [c.question.id for c in columns],
+                       scores, labels=[c.entry.texts[lms] for c in columns], choices=choices,
+                       options=options)
+    return replace(analysis, notes=tuple(notices))
