@@ -52,10 +52,9 @@ def execute_notebook(path: str, config: Config) -> Execution:
     nb.cells.append(new_code_cell(CANARY_SOURCE))
     resources = {"metadata": {"path": str(Path(path).parent)}}
     try:
-        # Ended as soon as the canary has answered, not asked to shut down and waited for (polled
-        # every 0.1 s): every output is in by then, its atexit hooks never run, and a cold
-        # kernel's submission takes 0.1 s less (docs/nbgrader-boundary.md, "Speed").
-        Execute(config=config, shutdown_kernel="immediate").preprocess(nb, resources)
+        # the grading config ends the kernel as soon as the canary has answered
+        # (settings.load_config; docs/nbgrader-boundary.md, "Speed"; docs/sandbox.md, pitfall 9)
+        Execute(config=config).preprocess(nb, resources)
     except DeadKernelError:
         return Execution(path, False, time.monotonic() - start,
                          [Finding("kernel-died", name, "the kernel died while running the code")])
