@@ -175,6 +175,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _record_line(name: str, data: bytes) -> str:
+    """A wheel RECORD line for one file (PEP 376/427: url-safe base64 sha256, no padding)."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
 def _wheel_for(pin_name: str, version: str, folder: Path) -> Path | None:
     stem = re.sub(r"[-_.]+", "_", pin_name).lower()
     for path in folder.glob("*.whl"):
@@ -276,10 +282,7 @@ def course_wheel(dest: Path, version: str = "0.1.0") -> Path:
         b"Tag: py3-none-any\n"
     )
     files[f"{dist}/top_level.txt"] = b"course\n"
-    record = []
-    for name, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
+    record = [_record_line(name, data) for name, data in files.items()]
     record.append(f"{dist}/RECORD,,")
     files[f"{dist}/RECORD"] = ("\n".join(record) + "\n").encode()
     wheel = dest / f"russia_nk_course-{version}-py3-none-any.whl"
@@ -378,10 +381,7 @@ def _repack_with_bytecode(wheel: Path, compiled: Path) -> None:
             pyc = f"{folder}/__pycache__/{module[:-3]}.{BYTECODE_TAG}.pyc".lstrip("/")
             if (compiled / pyc).is_file():  # a file that does not compile is left as it is
                 added[pyc] = (compiled / pyc).read_bytes()
-    record_lines = []
-    for name, data in added.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record_lines.append(f"{name},sha256={digest},{len(data)}\n")
+    record_lines = [_record_line(name, data) + "\n" for name, data in added.items()]
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, data in members:
             if info.filename.endswith(".dist-info/RECORD"):
