@@ -5,6 +5,7 @@ The hostile batch, graded with and without the pool, is in test_grading_hostile.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -154,3 +155,29 @@ def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(bwrap: None,
     assert cell_scores(root)["c"] == {"test_double": 1, "test_count_words": 2, "why_date": 0}
     printed = executed_outputs(root, "c")
     assert any("leftovers: []" in o.get("text", "") for cell in printed for o in cell)
+
+
+def test_the_zygote_preloads_everything_a_kernel_imports_at_start_up(tmp_path: Path) -> None:
+    """A forked kernel's start is cheap only while the zygote has already imported what
+    IPKernelApp.initialize imports (debugpy, through ipykernel.debugger, was most of it). An
+    ipykernel or IPython upgrade that imports something new at start-up fails here, naming
+    what to add to zygote.PRELOAD."""
+    script = (
+        "import importlib, json, os, sys\n"
+        "from course.grading.zygote import PRELOAD\n"
+        "for name in PRELOAD: importlib.import_module(name)\n"
+        "before = set(sys.modules)\n"
+        "from jupyter_client.connect import write_connection_file\n"
+        f"path, _ = write_connection_file({str(tmp_path / 'k.json')!r}, transport='ipc', "
+        f"ip={str(tmp_path / 'k')!r})\n"
+        "from ipykernel.kernelapp import IPKernelApp\n"
+        "IPKernelApp.instance().initialize(['-f', path])\n"
+        "new = sorted(set(sys.modules) - before)\n"
+        f"open({str(tmp_path / 'new.json')!r}, 'w').write(json.dumps(new))\n"
+        "os._exit(0)\n")
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython"),
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    new = set(json.loads((tmp_path / "new.json").read_text()))
+    assert not new, f"a kernel imports these at start-up; add them to zygote.PRELOAD: {new}"

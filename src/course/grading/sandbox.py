@@ -10,19 +10,23 @@ each option below avoids.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import weakref
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from .limits import join_prefix
 
@@ -156,6 +160,9 @@ def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dic
         # no MPLBACKEND: ipykernel picks its inline backend, so a figure shows in the autograded
         # notebook as under plain nbgrader (docs/sandbox.md, pitfall 10)
         "PYTHONDONTWRITEBYTECODE": "1",
+        # as ipykernel's own kernel spec sets it: debugpy's warning about frozen modules (it
+        # concerns breakpoints) would otherwise reach the grader's terminal from every kernel
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "PYTHONHASHSEED": HASH_SEED,
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
         # numerical libraries start a thread per core by default: as many as the submission's
@@ -189,8 +196,46 @@ def hidden_paths(course_root: Path | None) -> list[Path]:
     return [p for p in paths if p.resolve() != Path("/")]
 
 
+class GradingKernelClient(AsyncKernelClient):
+    """The grading kernels' client: jupyter_client's, but ready as soon as the kernel has
+    answered kernel_info with IOPub connected."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        # jupyter_client's steps, less the last: waiting until IOPub has been quiet for 0.2 s.
+        # nbclient takes only the IOPub messages whose parent is its own request, so what that
+        # wait dropped is ignored anyway; it was half of a forked kernel's start
+        # (docs/warm-kernel-pool.md, "What one kernel start costs").
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # a first IOPub message shows that IOPub is connected
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # as AsyncKernelClient binds its own
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts the kernel under bubblewrap, talking to it over ipc sockets in a private folder."""
+
+    client_class = f"{__name__}.GradingKernelClient"
+
+    @default("client_factory")
+    def _grading_client(self) -> type[GradingKernelClient]:
+        return GradingKernelClient
 
     memory_limit = Unicode("2GiB", help="Memory limit: of each kernel process, and of a "
                            "submission's processes together (limits.py).").tag(

@@ -34,8 +34,14 @@ from pathlib import Path
 # What a kernel imports at start-up, and the course helpers students import. Nothing that
 # starts threads at import (numpy's BLAS does) or reads per-kernel settings at import
 # (matplotlib reads MPLCONFIGDIR): the zygote checks the first, the list avoids the second.
+# The second line is what IPKernelApp.initialize still imported after the first: debugpy,
+# through ipykernel.debugger, was most of a forked kernel's start (docs/warm-kernel-pool.md,
+# "What one kernel start costs").
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython",
-           "ipykernel_launcher", "course.sources", "course.textkit", "course.timeline")
+           "ipykernel_launcher", "course.sources", "course.textkit", "course.timeline",
+           "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger",
+           "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard",
+           "sqlite3", "tornado.platform.asyncio", "faulthandler")
 # setns order: the user namespace last, as the others belong to bwrap's outer user namespace,
 # in which the child stops having rights once it has entered the inner one.
 NAMESPACES = {"net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000, "cgroup": 0x02000000,
@@ -46,6 +52,7 @@ CAPABILITY_VERSION_3 = 0x20080522
 MESSAGE = 1 << 20
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_import_environment: dict[str, str] = {}  # variables the preloaded imports set
 
 
 def _check(result: int, what: str) -> None:
@@ -111,6 +118,9 @@ def _become_kernel(request: dict) -> None:
             os._exit(0)
         os.environ.clear()
         os.environ.update(request["env"])
+        # what the preloaded imports wrote into the environment, as they do in a cold kernel
+        # (debugpy sets PYDEVD_USE_FRAME_EVAL)
+        os.environ.update(_import_environment)
         # as `python -m ipykernel_launcher -f FILE` started in the working folder
         import ipykernel_launcher
 
@@ -216,8 +226,11 @@ def serve(control: socket.socket, preload: bool = True) -> None:
     if preload:
         import importlib
 
+        before = dict(os.environ)
         for name in PRELOAD:
             importlib.import_module(name)
+        _import_environment.update({key: value for key, value in os.environ.items()
+                                    if before.get(key) != value})
     control.send(json.dumps({"threads": threads(), "zmq": zmq_context_exists(),
                              "seconds": time.perf_counter() - start}).encode())
     while True:
