@@ -175,8 +175,7 @@ def test_the_zygote_preloads_everything_a_kernel_imports_at_start_up(tmp_path: P
         "new = sorted(set(sys.modules) - before)\n"
         f"open({str(tmp_path / 'new.json')!r}, 'w').write(json.dumps(new))\n"
         "os._exit(0)\n")
-    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython"),
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     new = set(json.loads((tmp_path / "new.json").read_text()))

@@ -231,9 +231,7 @@ class GradingKernelClient(AsyncKernelClient):
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts the kernel under bubblewrap, talking to it over ipc sockets in a private folder."""
 
-    client_class = f"{__name__}.GradingKernelClient"
-
-    @default("client_factory")
+    @default("client_factory")  # what client() makes; AsyncKernelManager ignores client_class
     def _grading_client(self) -> type[GradingKernelClient]:
         return GradingKernelClient
 
