@@ -154,11 +154,6 @@ def _submissions(root: Path) -> dict[Submission, list[tuple[Path, str]]]:
     return submissions
 
 
-def _plain_autograde(root: str) -> str | None:
-    """Plain nbgrader autograde of every submission of the course at ``root`` (in a worker)."""
-    return plain_autograde(Path(root))
-
-
 def _course_copy(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(shutil.copytree(generated, tmp_path_factory.mktemp("course") / "course"))
 
@@ -307,7 +302,6 @@ def test_fixture_scores_match_expected(graded_assignments: GradedCourse, exp: Ex
     assert not wrong, f"{exp.fixture}: {wrong}"
 
 
-@pytest.mark.timeout(1200)  # the first one waits for both gradings (graded_by_course)
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("path", ["pool", "cold"])
 def test_course_autograde_grades_as_plain_nbgrader(graded_assignments: GradedCourse,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from course.settings import load_config
-from tests.support import system
+from tests.support import plugin, system
 from tests.support.course import ASSIGNMENT, NOTEBOOK, gradebook_is_sound, make_course
 from tests.support.paths import REPO, TESTS
 
@@ -110,6 +110,46 @@ def page_of_the_build(expensive_build):
     workers = {line.split()[0] for line in result.outlines
                if "PASSED" in line and ("test_build" in line or "test_page" in line)}
     assert len(workers) == 1, workers
+
+
+def test_a_test_using_a_slow_session_fixture_gets_the_time_to_make_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Whichever test makes the fixture (it depends on the order and the xdist worker) pays its
+    # set-up, so each user of it, direct or through another fixture, gets that fixture's time.
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv(system.NO_SKIPS_ENV, raising=False)
+    pytester.makeconftest(CONFTEST + """
+import pytest
+
+@pytest.fixture(scope="session")
+def graded_assignments():
+    return "graded"
+
+@pytest.fixture
+def scores(graded_assignments):
+    return graded_assignments
+""")
+    pytester.makepyfile(test_timeouts="""
+import pytest
+
+def timeout(request):
+    return request.node.get_closest_marker("timeout").args[0]
+
+def test_direct(request, graded_assignments):
+    assert timeout(request) == {graded}
+
+def test_through_another_fixture(request, scores):
+    assert timeout(request) == {graded}
+
+@pytest.mark.timeout(7)
+def test_its_own_timeout_wins(request, scores):
+    assert timeout(request) == 7
+
+def test_none(request):
+    assert request.node.get_closest_marker("timeout") is None
+""".format(graded=plugin.SLOW_FIXTURE_TIMEOUTS["graded_assignments"]))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=4)
 
 
 def test_markers_follow_the_fixtures_a_test_uses(suite_without_bwrap: pytest.Pytester) -> None:

@@ -23,9 +23,18 @@ from tests.support.browser import CHROMIUM, OfflinePage, launch_chromium, offlin
 if TYPE_CHECKING:
     from course.grading.limits import GroupTree
 
-# A clean book build executes every notebook: the test that happens to build it may take this
-# long (tests/support/book.py). With COURSE_REUSE_BUILD the default per-test timeout holds.
-BOOK_BUILD_TEST_TIMEOUT = 1500
+# Session fixtures that take minutes to make. pytest-timeout counts a fixture's set-up in the
+# test that happens to make it, which depends on the order (and on the pytest-xdist worker), so
+# every test using one gets the time to make it. A clean book build executes every notebook
+# (tests/support/book.py); the round trip grades every submission three times
+# (tests/test_assignments_roundtrip.py). With COURSE_REUSE_BUILD the built book is reused.
+SLOW_FIXTURE_TIMEOUTS = {
+    "built_book": 1500,
+    "lite_site": 900,
+    "released_course": 600,
+    "graded_assignments": 1200,
+    "graded_by_course": 1800,
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -35,8 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for fixture, marker in system.FIXTURE_MARKERS.items():
             if fixture in used:
                 item.add_marker(marker)
-        if "built_book" in used and not reuse and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(BOOK_BUILD_TEST_TIMEOUT))
+        slow = [seconds for fixture, seconds in SLOW_FIXTURE_TIMEOUTS.items()
+                if fixture in used and not (reuse and fixture in ("built_book", "lite_site"))]
+        if slow and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(max(slow)))
     if hasattr(config, "workerinput"):  # a pytest-xdist worker (make test runs -n 2)
         workers.record_groups(items)
 
