@@ -106,3 +106,16 @@ def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path,
         assert results[scenario].findings == []
         assert scores[scenario] == cell_scores(alone)[scenario], scenario
         assert autograded(alone, scenario) == autograded(root, scenario), scenario
+
+
+def test_plain_nbgrader_says_why_it_left_a_submission_ungraded(ps0_course: Path) -> None:
+    # The reference the identity tests compare with (plain nbgrader) must name the cause when it
+    # fails a submission: its own error says only "see the above traceback", and the round trip
+    # grades in worker processes whose log is lost.
+    submit(ps0_course, "corrupt-json", "hostile/corrupt-json")
+    error = plain_autograde(ps0_course, "ps0")
+    assert error is not None
+    reported = error.splitlines()
+    assert "traceback" in reported[0].lower()  # nbgrader's own message
+    assert any(line.startswith("ERROR ") for line in reported[1:]), error
+    assert "Traceback (most recent call last)" in error and "corrupt-json" in error, error

@@ -126,21 +126,39 @@ def grading_hash_seed() -> Iterator[None]:
             os.environ["PYTHONHASHSEED"] = before
 
 
+class _ErrorLog(logging.Handler):
+    """What nbgrader logged at ERROR or above (its tracebacks), kept to say why it failed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 def plain_autograde(root: Path, assignment: str = "*", student: str = "*") -> str | None:
     """Plain ``nbgrader autograde`` of the course at ``root``, in this process: nbgrader's own
     converter with the course's nbgrader_config.py alone (nbgrader's kernel manager, no
-    sandbox, no pool), kernels seeded as the grading kernels are. nbgrader's error if a
-    submission failed (the others are graded), else None."""
+    sandbox, no pool), kernels seeded as the grading kernels are. If a submission failed (the
+    others are graded): nbgrader's error with the errors it logged, tracebacks included, since
+    its error alone says only "see the above traceback" and a worker process loses its log.
+    Else None."""
     config = load_config(root)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = Autograde(coursedir=coursedir, config=config,
-                          log=logging.getLogger("plain-nbgrader"))
+    log = logging.getLogger("plain-nbgrader")
+    errors = _ErrorLog()
+    log.addHandler(errors)
+    converter = Autograde(coursedir=coursedir, config=config, log=log)
     try:
         with grading_hash_seed():
             converter.start()
     except NbGraderException as exc:
-        return str(exc)
+        return "\n".join([str(exc), *errors.lines])
+    finally:
+        log.removeHandler(errors)
     return None
 
 
