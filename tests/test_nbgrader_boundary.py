@@ -66,6 +66,16 @@ def test_gradebook_still_makes_its_engine_with_the_module_create_engine() -> Non
         "Gradebook.__init__ no longer calls nbgrader.api.create_engine")
 
 
+def test_gradebook_still_checks_its_tables_through_inspect_and_create_all() -> None:
+    # course.grading.nbgrader_cache makes or checks each engine's tables once per run
+    source = inspect.getsource(nbgrader.api.Gradebook.__init__)
+    for call in ("inspect(self.engine).get_table_names()",
+                 "Base.metadata.create_all(bind=self.engine)"):
+        assert call in source, _fail(f"Gradebook.__init__ no longer calls {call}")
+    assert callable(getattr(nbgrader.api, "inspect", None)), _fail(
+        "nbgrader.api no longer imports inspect")
+
+
 def test_metadata_checks_still_go_through_the_modules_jsonschema_validate() -> None:
     # course.grading.nbgrader_cache checks the schema once through common.jsonschema.validate
     common = nbgrader.nbgraderformat.common

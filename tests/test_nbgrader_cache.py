@@ -5,6 +5,7 @@ gradebook and autograded notebooks."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from pathlib import Path
@@ -14,10 +15,12 @@ import nbformat
 import nbgrader.api
 import nbgrader.nbgraderformat.common
 import pytest
+import sqlalchemy
 from nbformat.v4 import new_code_cell
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.nbgraderformat import MetadataValidator
+from sqlalchemy.engine import Engine
 
 from course.grading.nbgrader_cache import once_per_run
 from course.grading.pipeline import autograde
@@ -57,10 +60,56 @@ def test_gradebook_openings_share_one_engine_only_inside_the_run(ps0_course: Pat
 def test_the_run_restores_nbgrader_after_an_error() -> None:
     common = nbgrader.nbgraderformat.common
     engines, schemas = nbgrader.api.create_engine, common.jsonschema
+    inspector, create_all = nbgrader.api.inspect, nbgrader.api.Base.metadata.create_all
     with pytest.raises(RuntimeError, match="a grading run failed"), once_per_run():
         raise RuntimeError("a grading run failed")
     assert nbgrader.api.create_engine is engines
     assert common.jsonschema is schemas is jsonschema
+    assert nbgrader.api.inspect is inspector is sqlalchemy.inspect
+    assert nbgrader.api.Base.metadata.create_all == create_all
+    assert "create_all" not in vars(nbgrader.api.Base.metadata)
+
+
+def _table_checks(engine: Engine) -> list[str]:
+    """The statements that look a table up, from now on, on ``engine``."""
+    checks: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "table_info" in statement or "sqlite_master" in statement:
+            checks.append(statement)
+
+    sqlalchemy.event.listen(engine, "before_cursor_execute", record)
+    return checks
+
+
+def test_a_runs_gradebook_tables_are_checked_once(ps0_course: Path) -> None:
+    url = _gradebook_url(ps0_course)
+    with Gradebook(url, COURSE) as plain:  # outside a run: every opening checks every table
+        checks = _table_checks(plain.engine)
+        nbgrader.api.Base.metadata.create_all(bind=plain.engine)
+        assert len(checks) >= len(nbgrader.api.Base.metadata.tables)
+    with once_per_run():
+        with Gradebook(url, COURSE) as first:
+            checks = _table_checks(first.engine)
+        with Gradebook(url, COURSE) as second:
+            assert [s.id for s in second.students] == []
+        assert checks == []
+
+
+def test_a_new_gradebook_made_in_a_run_is_made_as_nbgrader_makes_it(tmp_path: Path) -> None:
+    def schema(path: Path) -> list[tuple]:
+        with sqlite3.connect(path) as db:
+            return sorted(db.execute("SELECT type, name, sql FROM sqlite_master"))
+
+    for name, run in (("plain", contextlib.nullcontext), ("in-run", once_per_run)):
+        with run():
+            for _ in range(3):  # made by the first opening, found by the others
+                with Gradebook(f"sqlite:///{tmp_path / name}.db", COURSE) as gb:
+                    gb.update_or_create_student("ann")
+        with sqlite3.connect(tmp_path / f"{name}.db") as db:
+            assert db.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+            assert db.execute("SELECT id FROM student").fetchall() == [("ann",)]
+    assert schema(tmp_path / "in-run.db") == schema(tmp_path / "plain.db")
 
 
 def test_bad_metadata_is_refused_with_the_same_error() -> None:

@@ -6,15 +6,18 @@ the grading process to be mostly set-up repeated per notebook, not grading:
 - ``Gradebook(...)`` creates a new SQLAlchemy engine on every opening, about ten times per
   student (registering the submission, restoring the test cells, saving the scores), and
   SQLAlchemy caches compiled queries per engine, so every query was compiled anew;
+- each opening also checks that every one of nbgrader's 13 tables exists (a reflection query
+  each, through ``Base.metadata.create_all``), though nothing drops a table during a run;
 - nbgrader's cell-metadata check calls ``jsonschema.validate`` once per graded cell, which
   checks nbgrader's own schema against the JSON Schema meta-schema every time before it checks
   the cell.
 
-``once_per_run`` keeps one engine per gradebook URL and one checked validator per schema while
-it is active. What nbgrader reads, writes and checks is unchanged: ``Gradebook.close()`` still
-disposes of its connections, and every cell is still validated against the same schema, with
-the same error. Only the main grading process enters it, the one process that opens the
-gradebook; nothing of a student's runs there.
+``once_per_run`` keeps one engine per gradebook URL, makes or checks each engine's tables once,
+and keeps one checked validator per schema while it is active. What nbgrader reads, writes and
+checks is unchanged: ``Gradebook.close()`` still disposes of its connections, a new gradebook
+still gets its tables and alembic version, and every cell is still validated against the same
+schema, with the same error. Only the main grading process enters it, the one process that
+opens the gradebook; nothing of a student's runs there.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from sqlalchemy.engine import Engine
 @contextlib.contextmanager
 def once_per_run() -> Iterator[None]:
     """One gradebook engine per URL and one schema check per schema while the block runs."""
-    with _shared_engines(), _schemas_checked_once():
+    with _shared_engines(), _tables_made_once(), _schemas_checked_once():
         yield
 
 
@@ -56,6 +59,47 @@ def _shared_engines() -> Iterator[None]:
         nbgrader.api.create_engine = original
         for engine in engines.values():
             engine.dispose()
+
+
+class _KnownTables:
+    """What ``sqlalchemy.inspect(engine)`` answers, for the one question Gradebook asks it."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+
+    def get_table_names(self) -> list[str]:
+        return list(self._names)
+
+
+@contextlib.contextmanager
+def _tables_made_once() -> Iterator[None]:
+    """``Gradebook.__init__`` asks ``inspect(engine)`` whether the gradebook has tables (a new
+    one also gets nbgrader's alembic version), then runs ``create_all``. Per engine (one per URL
+    while ``_shared_engines`` is active), the first opening does both as nbgrader does; later
+    ones are told the tables it then found, and create nothing."""
+    metadata = nbgrader.api.Base.metadata
+    original_inspect = nbgrader.api.inspect
+    made: dict[int, tuple[Engine, list[str]]] = {}  # the engine is kept, so its id stays its own
+
+    def inspect(subject: Any) -> Any:
+        if isinstance(subject, Engine) and id(subject) in made:
+            return _KnownTables(made[id(subject)][1])
+        return original_inspect(subject)
+
+    def create_all(bind: Any, **options: Any) -> None:
+        if isinstance(bind, Engine) and id(bind) in made and not options:
+            return
+        type(metadata).create_all(metadata, bind=bind, **options)
+        if isinstance(bind, Engine):
+            made[id(bind)] = (bind, original_inspect(bind).get_table_names())
+
+    nbgrader.api.inspect = inspect
+    metadata.create_all = create_all
+    try:
+        yield
+    finally:
+        nbgrader.api.inspect = original_inspect
+        del metadata.create_all
 
 
 class _CheckedSchemas(ModuleType):
