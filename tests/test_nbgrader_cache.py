@@ -96,7 +96,12 @@ def test_a_runs_gradebook_tables_are_checked_once(ps0_course: Path) -> None:
         assert checks == []
 
 
-def test_a_new_gradebook_made_in_a_run_is_made_as_nbgrader_makes_it(tmp_path: Path) -> None:
+def test_a_new_gradebook_made_in_a_run_is_made_as_nbgrader_makes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # nbgrader asks the `alembic` command for the version to write, 3-4 s a time: only whether
+    # the version row is written (once) matters here
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", lambda: "the-head")
+
     def schema(path: Path) -> list[tuple]:
         with sqlite3.connect(path) as db:
             return sorted(db.execute("SELECT type, name, sql FROM sqlite_master"))
@@ -107,7 +112,7 @@ def test_a_new_gradebook_made_in_a_run_is_made_as_nbgrader_makes_it(tmp_path: Pa
                 with Gradebook(f"sqlite:///{tmp_path / name}.db", COURSE) as gb:
                     gb.update_or_create_student("ann")
         with sqlite3.connect(tmp_path / f"{name}.db") as db:
-            assert db.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+            assert db.execute("SELECT * FROM alembic_version").fetchall() == [("the-head",)]
             assert db.execute("SELECT id FROM student").fetchall() == [("ann",)]
     assert schema(tmp_path / "in-run.db") == schema(tmp_path / "plain.db")
 
