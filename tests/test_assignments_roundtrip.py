@@ -39,7 +39,7 @@ from course.assignments import (
     load_config,
 )
 from course.grading.pipeline import autograde
-from tests.support.course import autograded_cells, plain_autograde
+from tests.support.course import LogLines, autograded_cells, plain_autograde
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "submissions"
 REFERENCE, BLANK = "reference", "blank"
@@ -183,25 +183,14 @@ def _plain_autograde(root: str) -> list[str]:
     return [error] if error else []
 
 
-class _Notices(logging.Handler):
-    """The grading notices of a run (course.grading's log)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def _course_autograde(root: str, pool: bool) -> list[str]:
     """`course autograde` of every assignment of the course at ``root`` (in a worker, one
     grading worker of its own): the notices it printed."""
-    notices = _Notices()
+    notices = LogLines(logging.WARNING)  # course.grading's notices
     logging.getLogger("course.grading").addHandler(notices)
     for assignment in ASSIGNMENTS:
         autograde(Path(root), assignment, workers=1, progress=False, pool=pool)
-    return notices.messages
+    return notices.lines
 
 
 @pytest.fixture(scope="session")

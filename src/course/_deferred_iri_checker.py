@@ -43,7 +43,7 @@ class _Deferred(types.ModuleType):
         return self._real
 
     def is_valid_syntax(self, term: str, value: str) -> bool:
-        return bool(self.real().is_valid_syntax(term, value))
+        return self.real().is_valid_syntax(term, value)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

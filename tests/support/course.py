@@ -126,12 +126,13 @@ def grading_hash_seed() -> Iterator[None]:
             os.environ["PYTHONHASHSEED"] = before
 
 
-class _ErrorLog(logging.Handler):
-    """What nbgrader logged at ERROR or above (its tracebacks), kept to say why it failed."""
+class LogLines(logging.Handler):
+    """The lines logged at ``level`` or above (tracebacks included), kept: a grading run in a
+    worker process loses its log, so what it said has to travel back in its result."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    def __init__(self, level: int, fmt: str = "%(message)s") -> None:
+        super().__init__(level)
+        self.setFormatter(logging.Formatter(fmt))
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -149,7 +150,7 @@ def plain_autograde(root: Path, assignment: str = "*", student: str = "*") -> st
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
     log = logging.getLogger("plain-nbgrader")
-    errors = _ErrorLog()
+    errors = LogLines(logging.ERROR, "%(levelname)s %(message)s")
     log.addHandler(errors)
     converter = Autograde(coursedir=coursedir, config=config, log=log)
     try:

@@ -35,6 +35,7 @@ SLOW_FIXTURE_TIMEOUTS = {
     "graded_assignments": 1200,
     "graded_by_course": 1800,
 }
+REUSED_WITH_COURSE_REUSE_BUILD = frozenset({"built_book", "lite_site"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,7 +46,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if fixture in used:
                 item.add_marker(marker)
         slow = [seconds for fixture, seconds in SLOW_FIXTURE_TIMEOUTS.items()
-                if fixture in used and not (reuse and fixture in ("built_book", "lite_site"))]
+                if fixture in used and not (reuse and fixture in REUSED_WITH_COURSE_REUSE_BUILD)]
         if slow and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(max(slow)))
     if hasattr(config, "workerinput"):  # a pytest-xdist worker (make test runs -n 2)

@@ -64,11 +64,8 @@ def _shared_engines() -> Iterator[None]:
 class _KnownTables:
     """What ``sqlalchemy.inspect(engine)`` answers, for the one question Gradebook asks it."""
 
-    def __init__(self, names: list[str]) -> None:
-        self._names = names
-
     def get_table_names(self) -> list[str]:
-        return list(self._names)
+        return sorted(nbgrader.api.Base.metadata.tables)
 
 
 @contextlib.contextmanager
@@ -76,22 +73,20 @@ def _tables_made_once() -> Iterator[None]:
     """``Gradebook.__init__`` asks ``inspect(engine)`` whether the gradebook has tables (a new
     one also gets nbgrader's alembic version), then runs ``create_all``. Per engine (one per URL
     while ``_shared_engines`` is active), the first opening does both as nbgrader does; later
-    ones are told the tables it then found, and create nothing."""
+    ones are told nbgrader's tables exist, and create nothing."""
     metadata = nbgrader.api.Base.metadata
     original_inspect = nbgrader.api.inspect
-    made: dict[int, tuple[Engine, list[str]]] = {}  # the engine is kept, so its id stays its own
+    made: set[Engine] = set()
 
     def inspect(subject: Any) -> Any:
-        if isinstance(subject, Engine) and id(subject) in made:
-            return _KnownTables(made[id(subject)][1])
-        return original_inspect(subject)
+        return _KnownTables() if subject in made else original_inspect(subject)
 
     def create_all(bind: Any, **options: Any) -> None:
-        if isinstance(bind, Engine) and id(bind) in made and not options:
+        if bind in made and not options:
             return
         type(metadata).create_all(metadata, bind=bind, **options)
         if isinstance(bind, Engine):
-            made[id(bind)] = (bind, original_inspect(bind).get_table_names())
+            made.add(bind)
 
     nbgrader.api.inspect = inspect
     metadata.create_all = create_all
