@@ -157,6 +157,38 @@ def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(bwrap: None,
     assert any("leftovers: []" in o.get("text", "") for cell in printed for o in cell)
 
 
+def test_a_forked_kernels_first_traceback_builds_no_lexer_the_zygote_built() -> None:
+    """Every notebook's kernel formats at least one traceback (the canary's). The first one in
+    a process builds pygments' Python lexer, about 0.07 s of each kernel; the zygote formats one
+    of its own before any submission exists. Here a shell made after the zygote's warm-up, as
+    a forked kernel makes its own, formats a cell's traceback: it may build only the lexer
+    class stack_data makes afresh for each frame. A pygments, stack_data or IPython upgrade
+    that needs more fails here, naming what the warm-up should format too."""
+    script = (
+        "import json, pygments.lexer as lexer\n"
+        "from course.grading import zygote\n"
+        "built = []\n"
+        "original = lexer.RegexLexerMeta.process_tokendef\n"
+        "def counted(cls, *args):\n"
+        "    built.append(cls.__qualname__)\n"
+        "    return original(cls, *args)\n"
+        "lexer.RegexLexerMeta.process_tokendef = counted\n"
+        "zygote._format_a_traceback()\n"
+        "warm = list(built)\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "del built[:]\n"
+        "InteractiveShell.instance().run_cell('assert False, 1', silent=True)\n"
+        "print(json.dumps({'warm': warm, 'first': built}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "PythonLexer" in built["warm"], "the zygote's warm-up formatted no Python source"
+    rebuilt = [name for name in built["first"] if "<locals>" not in name]
+    assert built["first"] and not rebuilt, (
+        f"a kernel's first traceback still builds {rebuilt}: format what builds them in "
+        "zygote._format_a_traceback")
+
+
 def test_the_zygote_preloads_everything_a_kernel_imports_at_start_up(tmp_path: Path) -> None:
     """A forked kernel's start is cheap only while the zygote has already imported what
     IPKernelApp.initialize imports (debugpy, through ipykernel.debugger, was most of it). An

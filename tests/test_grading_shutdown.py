@@ -1,15 +1,17 @@
 """A grading kernel is ended once its last cell has answered (course.grading.execution): it is
 not asked to shut down and waited for, so nothing it would do on its way out (an atexit hook)
-reaches the autograded folder, and its score is the same."""
+reaches the autograded folder, and its score is the same. Its end is noticed at once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course.grading.pipeline import autograde
+from course.grading.sandbox import SandboxedKernelManager
 from tests.support.course import ASSIGNMENT, FIXTURES, NOTEBOOK, cell_scores, make_course
 
 LEAVES_AN_EXIT_HOOK = (
@@ -40,3 +42,24 @@ def test_a_kernel_is_ended_without_running_its_exit_hooks(bwrap: None, tmp_path:
     autograded = root / "autograder" / "autograded" / "eve" / ASSIGNMENT
     assert (autograded / f"{NOTEBOOK}.ipynb").exists()
     assert not (autograded / "exit-hook-ran").exists()
+
+
+def test_a_stopped_kernel_is_noticed_within_milliseconds_not_jupyter_clients_tenth() -> None:
+    """jupyter_client checks every 0.1 s whether a stopped kernel has gone, so each notebook
+    waited about 0.1 s after its kernel was killed. The grading kernels' manager checks after
+    1 ms, then backs off to jupyter_client's interval for a kernel that takes its time."""
+    slept: list[float] = []
+    checks = iter([True] * 9 + [False])
+
+    class Watched(SandboxedKernelManager):
+        async def _async_is_alive(self) -> bool:
+            return next(checks)
+
+    async def record(delay: float) -> None:
+        slept.append(delay)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(asyncio, "sleep", record)
+        asyncio.run(Watched(sandbox=False)._async_wait(pollinterval=0.1))
+    assert slept[:3] == [0.001, 0.002, 0.004], "the first check must come after 1 ms"
+    assert len(slept) == 9 and max(slept) == 0.1, "then back off to jupyter_client's 0.1 s"

@@ -215,6 +215,25 @@ def _reap() -> None:
             return
 
 
+def _format_a_traceback() -> None:
+    """Format one traceback of the zygote's own as a kernel formats a student's. The first
+    traceback in a process builds pygments' Python lexer (a few hundred regular expressions),
+    about 0.07 s of every notebook's kernel, since every notebook ends with the canary's
+    failing assert (execution.py). Done here once, before any submission exists, it is in
+    the pages every kernel inherits (docs/warm-kernel-pool.md, "What one kernel start
+    costs"). No shell is made: the kernel makes its own, with its own settings."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.ultratb import AutoFormattedTB
+
+    traits = InteractiveShell.class_traits()
+    formatter = AutoFormattedTB(mode=traits["xmode"].default_value,
+                                theme_name=traits["colors"].default_value)
+    try:
+        raise AssertionError("the zygote's own traceback")  # from this file: it has source
+    except AssertionError:
+        formatter.structured_traceback(*sys.exc_info())
+
+
 def serve(control: socket.socket, preload: bool = True) -> None:
     """Preload, say ready, then fork a child per request until the worker closes the socket."""
     _prctl(PR_SET_PDEATHSIG, 9)  # the zygote never outlives its worker
@@ -231,6 +250,7 @@ def serve(control: socket.socket, preload: bool = True) -> None:
             importlib.import_module(name)
         _import_environment.update({key: value for key, value in os.environ.items()
                                     if before.get(key) != value})
+        _format_a_traceback()
     control.send(json.dumps({"threads": threads(), "zmq": zmq_context_exists(),
                              "seconds": time.perf_counter() - start}).encode())
     while True:
