@@ -157,7 +157,8 @@ def test_nothing_a_submission_leaves_reaches_the_next_on_its_worker(bwrap: None,
     assert any("leftovers: []" in o.get("text", "") for cell in printed for o in cell)
 
 
-def test_a_forked_kernels_first_traceback_builds_no_lexer_the_zygote_built() -> None:
+def test_a_forked_kernels_first_traceback_builds_no_lexer_the_zygote_built(
+        tmp_path: Path) -> None:
     """Every notebook's kernel formats at least one traceback (the canary's). The first one in
     a process builds pygments' Python lexer, about 0.07 s of each kernel; the zygote formats one
     of its own before any submission exists. Here a shell made after the zygote's warm-up, as
@@ -179,8 +180,9 @@ def test_a_forked_kernels_first_traceback_builds_no_lexer_the_zygote_built() -> 
         "del built[:]\n"
         "InteractiveShell.instance().run_cell('assert False, 1', silent=True)\n"
         "print(json.dumps({'warm': warm, 'first': built}))\n")
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}  # the shell's history
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, check=True)
+                          timeout=120, check=True, env=env)
     built = json.loads(done.stdout.strip().splitlines()[-1])
     assert "PythonLexer" in built["warm"], "the zygote's warm-up formatted no Python source"
     rebuilt = [name for name in built["first"] if "<locals>" not in name]
