@@ -76,6 +76,19 @@ def test_gradebook_still_checks_its_tables_through_inspect_and_create_all() -> N
         "nbgrader.api no longer imports inspect")
 
 
+def test_gradebook_checks_its_course_before_it_sets_it_and_disposes_on_close() -> None:
+    # course.grading.nbgrader_cache skips the constructor's course check after the run's first
+    # (told apart by course_id not being set yet) and keeps the engine's connections until the
+    # run ends (Gradebook.close disposes of them)
+    source = inspect.getsource(nbgrader.api.Gradebook.__init__)
+    check, assign = source.find("self.check_course(course_id=course_id)"), source.find(
+        "self.course_id = course_id")
+    assert -1 < check < assign, _fail(
+        "Gradebook.__init__ no longer checks its course before it sets self.course_id")
+    assert "self.engine.dispose()" in inspect.getsource(nbgrader.api.Gradebook.close), _fail(
+        "Gradebook.close no longer disposes of its engine")
+
+
 def test_metadata_checks_still_go_through_the_modules_jsonschema_validate() -> None:
     # course.grading.nbgrader_cache checks the schema once through common.jsonschema.validate
     common = nbgrader.nbgraderformat.common

@@ -61,9 +61,11 @@ def test_the_run_restores_nbgrader_after_an_error() -> None:
     common = nbgrader.nbgraderformat.common
     engines, schemas = nbgrader.api.create_engine, common.jsonschema
     inspector, create_all = nbgrader.api.inspect, nbgrader.api.Base.metadata.create_all
+    check_course = Gradebook.check_course
     with pytest.raises(RuntimeError, match="a grading run failed"), once_per_run():
         raise RuntimeError("a grading run failed")
     assert nbgrader.api.create_engine is engines
+    assert Gradebook.check_course is check_course
     assert common.jsonschema is schemas is jsonschema
     assert nbgrader.api.inspect is inspector is sqlalchemy.inspect
     assert nbgrader.api.Base.metadata.create_all == create_all
@@ -94,6 +96,58 @@ def test_a_runs_gradebook_tables_are_checked_once(ps0_course: Path) -> None:
         with Gradebook(url, COURSE) as second:
             assert [s.id for s in second.students] == []
         assert checks == []
+
+
+def test_a_run_connects_once_and_closes_its_connections_at_its_end(ps0_course: Path) -> None:
+    url = _gradebook_url(ps0_course)
+    connects: list[object] = []
+    with once_per_run():
+        with Gradebook(url, COURSE) as first:
+            engine = first.engine
+            sqlalchemy.event.listen(engine, "connect", lambda *args: connects.append(args))
+            assert first.students == []
+        for _ in range(3):
+            with Gradebook(url, COURSE) as later:
+                assert later.students == []
+        with Gradebook(url, COURSE) as outer, Gradebook(url, COURSE) as inner:
+            assert outer.students == inner.students == []  # two at once: two connections
+        assert len(connects) == 1  # the first connection was kept; the nested opening made one
+        assert engine.pool.checkedout() == 0  # every closed opening gave its connection back
+    assert "dispose" not in vars(engine)  # Engine.dispose again
+    assert engine.pool.checkedin() == 0  # the run's end closed them
+    with Gradebook(url, COURSE) as plain:  # outside a run, nbgrader's own dispose per close
+        assert plain.engine is not engine
+
+
+def _course_lookups(engine: Engine) -> list[str]:
+    """The statements that read the course table, from now on, on ``engine``."""
+    lookups: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if re.search(r"FROM course\b", statement):
+            lookups.append(statement)
+
+    sqlalchemy.event.listen(engine, "before_cursor_execute", record)
+    return lookups
+
+
+def test_a_runs_course_is_checked_once_and_a_new_course_still_gets_its_row(
+        ps0_course: Path) -> None:
+    url = _gradebook_url(ps0_course)
+    with once_per_run():
+        with Gradebook(url, COURSE) as first:
+            lookups = _course_lookups(first.engine)
+        for _ in range(3):
+            with Gradebook(url, COURSE):
+                pass
+        assert lookups == []  # the first opening checked it: later ones did not ask again
+        with Gradebook(url, "another-course"):  # a course the run has not seen: nbgrader's check
+            assert len(lookups) == 1
+        with Gradebook(url, COURSE) as gb:  # any call but the constructor's is nbgrader's own
+            assert gb.check_course(COURSE).id == COURSE
+            assert len(lookups) > 1
+    with sqlite3.connect(ps0_course / "autograder" / "gradebook.db") as db:
+        assert ("another-course",) in db.execute("SELECT id FROM course").fetchall()
 
 
 def test_a_new_gradebook_made_in_a_run_is_made_as_nbgrader_makes_it(

@@ -7,17 +7,22 @@ the grading process to be mostly set-up repeated per notebook, not grading:
   student (registering the submission, restoring the test cells, saving the scores), and
   SQLAlchemy caches compiled queries per engine, so every query was compiled anew;
 - each opening also checks that every one of nbgrader's 13 tables exists (a reflection query
-  each, through ``Base.metadata.create_all``), though nothing drops a table during a run;
+  each, through ``Base.metadata.create_all``), though nothing drops a table during a run, and
+  that the course has its row, though nothing deletes one;
+- each ``Gradebook.close()`` disposes of the engine's connections, so the next opening connects
+  to the database anew;
 - nbgrader's cell-metadata check calls ``jsonschema.validate`` once per graded cell, which
   checks nbgrader's own schema against the JSON Schema meta-schema every time before it checks
   the cell.
 
-``once_per_run`` keeps one engine per gradebook URL, makes or checks each engine's tables once,
-and keeps one checked validator per schema while it is active. What nbgrader reads, writes and
-checks is unchanged: ``Gradebook.close()`` still disposes of its connections, a new gradebook
-still gets its tables and alembic version, and every cell is still validated against the same
-schema, with the same error. Only the main grading process enters it, the one process that
-opens the gradebook; nothing of a student's runs there.
+``once_per_run`` keeps one engine per gradebook URL, with its connections, until the run ends;
+makes or checks each engine's tables and each course's row once; and keeps one checked validator
+per schema while it is active. What nbgrader reads, writes and checks is unchanged:
+``Gradebook.close()`` still ends its session (its transaction, if any, is rolled back and the
+connection goes back to the engine's pool), the run's end closes every connection, a new
+gradebook still gets its tables, alembic version and course row, and every cell is still
+validated against the same schema, with the same error. Only the main grading process enters
+it, the one process that opens the gradebook; nothing of a student's runs there.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from sqlalchemy.engine import Engine
 @contextlib.contextmanager
 def once_per_run() -> Iterator[None]:
     """One gradebook engine per URL and one schema check per schema while the block runs."""
-    with _shared_engines(), _tables_made_once(), _schemas_checked_once():
+    with _shared_engines(), _tables_made_once(), _courses_checked_once(), _schemas_checked_once():
         yield
 
 
@@ -49,7 +54,11 @@ def _shared_engines() -> Iterator[None]:
     def shared(url: Any, **options: Any) -> Engine:
         key = f"{url}|{sorted(options.items())}"
         if key not in engines:
-            engines[key] = original(url, **options)
+            engine = engines[key] = original(url, **options)
+            # Gradebook.close() disposes of its engine: here that would close the connections
+            # every later opening reuses, so each would connect anew (about a third of an
+            # opening's time with SQLite). Its session still ends; the run's end closes them.
+            engine.dispose = _keep_connections
         return engines[key]
 
     nbgrader.api.create_engine = shared
@@ -58,7 +67,38 @@ def _shared_engines() -> Iterator[None]:
     finally:
         nbgrader.api.create_engine = original
         for engine in engines.values():
+            del engine.dispose  # Engine.dispose again
             engine.dispose()
+
+
+def _keep_connections(close: bool = True) -> None:
+    """``Engine.dispose`` while the run lasts."""
+
+
+@contextlib.contextmanager
+def _courses_checked_once() -> Iterator[None]:
+    """``Gradebook.__init__`` ends with ``check_course``: a query for the course's row (made if
+    missing) and a commit, the first statement of every opening. Per engine and course id,
+    the first opening checks as nbgrader does; later openings skip it. Only the constructor's
+    own call is skipped (it comes before the constructor sets ``course_id``); any other call,
+    or one with the course's fields, is nbgrader's own."""
+    gradebook = nbgrader.api.Gradebook
+    original = gradebook.check_course
+    checked: set[tuple[Engine, str]] = set()
+
+    def check_course(self: Any, course_id: str = "default_course", **fields: Any) -> Any:
+        key = (self.engine, course_id)
+        if key in checked and not fields and not hasattr(self, "course_id"):
+            return None  # the constructor discards what it returns
+        course = original(self, course_id, **fields)
+        checked.add(key)
+        return course
+
+    gradebook.check_course = check_course
+    try:
+        yield
+    finally:
+        gradebook.check_course = original
 
 
 class _KnownTables:
