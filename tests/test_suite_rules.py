@@ -167,6 +167,10 @@ def test_make_test_fails_on_skips_and_test_fast_leaves_out_every_marker() -> Non
     fast = re.search(r"^FAST_MARKERS := not \((.*)\)$", makefile, re.M)
     assert fast, "the Makefile must define FAST_MARKERS"
     assert sorted(fast.group(1).split(" or ")) == system.FAST_EXCLUDES
+    # the fast loop runs on xdist workers that keep a shared fixture's tests together
+    fast_recipe = re.search(r"^test-fast: .*\n\t(.*)$", makefile, re.M)
+    assert fast_recipe and "$(FAST_WORKERS)" in fast_recipe.group(1)
+    assert re.search(r"^FAST_WORKERS \?= -n \d+ --dist loadgroup$", makefile, re.M)
     declared = ast.literal_eval(re.search(r"^markers = (\[.*?\])$", (REPO / "pyproject.toml")
                                           .read_text(), re.M | re.S).group(1))
     assert sorted(m.split(":")[0] for m in declared) == system.FAST_EXCLUDES  # none unused
