@@ -112,11 +112,26 @@ def test_a_run_connects_once_and_closes_its_connections_at_its_end(ps0_course: P
         with Gradebook(url, COURSE) as outer, Gradebook(url, COURSE) as inner:
             assert outer.students == inner.students == []  # two at once: two connections
         assert len(connects) == 1  # the first connection was kept; the nested opening made one
-        assert engine.pool.checkedout() == 0  # every closed opening gave its connection back
+        pool = engine.pool
+        assert pool.checkedout() == 0 and pool.checkedin() == 2  # every opening gave it back
     assert "dispose" not in vars(engine)  # Engine.dispose again
-    assert engine.pool.checkedin() == 0  # the run's end closed them
+    assert pool.checkedin() == 0  # the run's end closed them
     with Gradebook(url, COURSE) as plain:  # outside a run, nbgrader's own dispose per close
         assert plain.engine is not engine
+
+
+def test_a_database_servers_connections_are_not_kept_and_runs_may_nest(ps0_course: Path) -> None:
+    # a server may drop a connection left idle while kernels run: only SQLite's are kept
+    server = "postgresql+psycopg2://grader@127.0.0.1:9/gradebook"  # made, never connected
+    with once_per_run():
+        assert "dispose" not in vars(nbgrader.api.create_engine(server))
+        # nested: the inner run's end must not break the outer one
+        with once_per_run(), Gradebook(_gradebook_url(ps0_course), COURSE) as gb:
+            engine = gb.engine
+        assert "dispose" in vars(engine)  # still the outer run's, keeping its connections
+        with Gradebook(_gradebook_url(ps0_course), COURSE) as gb:
+            assert gb.engine is engine and gb.students == []
+    assert "dispose" not in vars(engine)
 
 
 def _course_lookups(engine: Engine) -> list[str]:

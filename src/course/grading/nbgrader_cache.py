@@ -15,9 +15,9 @@ the grading process to be mostly set-up repeated per notebook, not grading:
   checks nbgrader's own schema against the JSON Schema meta-schema every time before it checks
   the cell.
 
-``once_per_run`` keeps one engine per gradebook URL, with its connections, until the run ends;
-makes or checks each engine's tables and each course's row once; and keeps one checked validator
-per schema while it is active. What nbgrader reads, writes and checks is unchanged:
+``once_per_run`` keeps one engine per gradebook URL (with its connections, for SQLite) until the
+run ends; makes or checks each engine's tables and each course's row once; and keeps one checked
+validator per schema while it is active. What nbgrader reads, writes and checks is unchanged:
 ``Gradebook.close()`` still ends its session (its transaction, if any, is rolled back and the
 connection goes back to the engine's pool), the run's end closes every connection, a new
 gradebook still gets its tables, alembic version and course row, and every cell is still
@@ -51,6 +51,7 @@ def once_per_run() -> Iterator[None]:
 def _shared_engines() -> Iterator[None]:
     original = nbgrader.api.create_engine
     engines: dict[str, Engine] = {}
+    kept: list[Engine] = []
 
     def shared(url: Any, **options: Any) -> Engine:
         key = f"{url}|{sorted(options.items())}"
@@ -59,7 +60,12 @@ def _shared_engines() -> Iterator[None]:
             # Gradebook.close() disposes of its engine: here that would close the connections
             # every later opening reuses, so each would connect anew (about a third of an
             # opening's time with SQLite). Its session still ends; the run's end closes them.
-            engine.dispose = _keep_connections
+            # SQLite only: a database server may drop a connection left idle while kernels
+            # run, and nbgrader's engine does not check one before it uses it. An engine that
+            # keeps them already is an outer run's, and stays in its hands.
+            if engine.dialect.name == "sqlite" and "dispose" not in vars(engine):
+                engine.dispose = _keep_connections
+                kept.append(engine)
         return engines[key]
 
     nbgrader.api.create_engine = shared
@@ -67,8 +73,9 @@ def _shared_engines() -> Iterator[None]:
         yield
     finally:
         nbgrader.api.create_engine = original
-        for engine in engines.values():
+        for engine in kept:
             del engine.dispose  # Engine.dispose again
+        for engine in engines.values():
             engine.dispose()
 
 
@@ -129,13 +136,17 @@ def _tables_made_once() -> Iterator[None]:
         if isinstance(bind, Engine):
             made.add(bind)
 
+    outer = vars(metadata).get("create_all")  # a run this one is nested in
     nbgrader.api.inspect = inspect
     metadata.create_all = create_all
     try:
         yield
     finally:
         nbgrader.api.inspect = original_inspect
-        del metadata.create_all
+        if outer is None:
+            del metadata.create_all
+        else:
+            metadata.create_all = outer
 
 
 class _CheckedSchemas(ModuleType):
