@@ -78,8 +78,8 @@ def test_gradebook_still_checks_its_tables_through_inspect_and_create_all() -> N
 
 def test_gradebook_checks_its_course_before_it_sets_it_and_disposes_on_close() -> None:
     # course.grading.nbgrader_cache skips the constructor's course check after the run's first
-    # (told apart by course_id not being set yet) and keeps the engine's connections until the
-    # run ends (Gradebook.close disposes of them)
+    # (told apart by course_id not being set yet) and keeps a SQLite engine's connections until
+    # the run ends (Gradebook.close disposes of them)
     source = inspect.getsource(nbgrader.api.Gradebook.__init__)
     check, assign = source.find("self.check_course(course_id=course_id)"), source.find(
         "self.course_id = course_id")

@@ -41,8 +41,9 @@ from sqlalchemy.engine import Engine
 
 @contextlib.contextmanager
 def once_per_run() -> Iterator[None]:
-    """While the block runs: one gradebook engine per URL, with its connections; one table
-    check per engine and one course check per engine and course; one check per schema."""
+    """While the block runs: one gradebook engine per URL (with its connections, for SQLite);
+    one table check per engine and one course check per engine and course; one check per
+    schema."""
     with _shared_engines(), _tables_made_once(), _courses_checked_once(), _schemas_checked_once():
         yield
 
