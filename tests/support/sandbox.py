@@ -33,10 +33,11 @@ FORK_BOMB_CELL = (
 
 def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int = 3,
                    cgroup_join: list[str] | None = None,
-                   manager: type = SandboxedKernelManager) -> list[str]:
+                   manager: type = SandboxedKernelManager, font_list: str = "") -> list[str]:
     """The first output of each cell, as text (error name and value for errors), run in a
     sandboxed kernel, in the cgroup of ``cgroup_join`` when given (limits.py); ``manager``
-    may be the warm pool's (pool.py). ``timeout`` is per cell."""
+    may be the warm pool's (pool.py), ``font_list`` matplotlib's (fonts.py). ``timeout`` is per
+    cell."""
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
                             kernel_manager_class=manager,
@@ -45,6 +46,7 @@ def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int =
     client.km.course_root = str(course)
     client.km.memory_limit = "1GiB"
     client.km.cgroup_join = cgroup_join or []
+    client.km.font_list = font_list
     client.execute()
     texts = []
     for cell in nb.cells:

@@ -16,6 +16,7 @@ import logging
 import math
 import multiprocessing
 import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +39,7 @@ from traitlets.config import Config
 from course.settings import load_config
 
 from .execution import Execution, execute_notebook
+from .fonts import build_font_list, uses_matplotlib
 from .integrity import Finding, check_submission
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
 from .nbgrader_cache import once_per_run
@@ -192,7 +194,14 @@ def autograde(
     bar = tqdm(total=len(students), desc=f"autograde {assignment}", unit="student",
                disable=not progress)
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
+    fonts = None
     try:
+        # plotting kernels find matplotlib's font list made, as under plain nbgrader (fonts.py)
+        if sandbox and uses_matplotlib((root / coursedir.release_directory / assignment).glob(
+                "*.ipynb")):
+            fonts = tempfile.TemporaryDirectory(prefix="course-fonts-")
+            font_list = build_font_list(Path(fonts.name))
+            config.SandboxedKernelManager.font_list = str(font_list or "")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                  initializer=warm_up if pooled else None) as executor:
             for student in students:
@@ -214,6 +223,8 @@ def autograde(
                             results[student])
                     bar.update()
     finally:
+        if fonts is not None:
+            fonts.cleanup()
         if tree is not None and (left := tree.remove()):
             log.warning("NOTICE: some cgroups of this run could not be removed: "
                        + "; ".join(left))

@@ -29,6 +29,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Integer, List, Unicode, default
 
+from .fonts import give_font_list
 from .limits import join_prefix
 
 NOBODY = "65534"
@@ -255,6 +256,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                               "may start: the submission's CPU share.").tag(config=True)
     cgroup_join = List(Unicode(), help="cgroup.procs files of the submission's resource group "
                        "(limits.py) that the kernel joins before it starts.").tag(config=True)
+    font_list = Unicode("", help="matplotlib's font list built for the run (fonts.py), copied "
+                        "into the kernel's own MPLCONFIGDIR; empty: none.").tag(config=True)
 
     _kernel_dir: Path | None = None
     _workdir: Path | None = None
@@ -265,6 +268,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
             # a kernel that died skips the normal clean-up: remove its folder when we go
             weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
+            give_font_list(self.font_list, self._kernel_dir / "mpl")
             # stays 0700: the sandbox maps our own uid to nobody, so the kernel can use it
             self.transport = "ipc"
             self.ip = str(self._kernel_dir / "s")
