@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 # Usual thresholds of classical test theory (e.g. Ebel and Frisbie; docs/item-analysis.md).
 TOO_HARD, TOO_EASY, LOW_DISCRIMINATION = 0.2, 0.9, 0.2
@@ -72,6 +71,10 @@ def cronbach_alpha(scores: np.ndarray) -> float:
 
 def corrected_point_biserial(scores: np.ndarray) -> np.ndarray:
     """Per item, the correlation of its score with the total of the other items."""
+    # imported here: scipy.stats takes 1.4 s to import, which every process that imports this
+    # module (the test suite's collection, each worker) paid though few call this
+    from scipy import stats
+
     totals = scores.sum(axis=1)
     out = np.full(scores.shape[1], np.nan)
     for j in range(scores.shape[1]):
