@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -30,11 +31,16 @@ FONT_CELLS = [
 
 
 @pytest.fixture(scope="module")
-def font_list(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = fonts.build_font_list(tmp_path_factory.mktemp("fonts"))
+def font_list(bwrap: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    built = fonts.build_font_list(tmp_path_factory.mktemp("fonts"),
+                                  SandboxedKernelManager().sandboxed_in)
     assert built is not None and built.name.startswith("fontlist-v")
     assert json.loads(built.read_text())["ttflist"]  # matplotlib's own format, with fonts
     return built
+
+
+def font_order(font_list: Path) -> list[str]:
+    return [font["fname"] for font in json.loads(font_list.read_text())["ttflist"]]
 
 
 @pytest.mark.parametrize("manager", [SandboxedKernelManager, PooledKernelManager],
@@ -48,9 +54,28 @@ def test_a_plotting_kernel_reads_its_copy_of_the_runs_font_list(
     assert font_list.read_bytes() == seed  # the kernel spoilt its own copy, not the run's
 
 
-def test_without_the_font_list_a_kernel_builds_its_own(bwrap: None, tmp_path: Path) -> None:
-    outputs = run_in_sandbox(FONT_CELLS[:2], tmp_path, tmp_path, timeout=60)
-    assert outputs == ["0\n", "False True\n"]
+def test_without_the_font_list_a_kernel_builds_the_same_list_itself(
+        bwrap: None, tmp_path: Path, font_list: Path) -> None:
+    # the same fonts in the same order: the run's list is built in a kernel's sandbox, with its
+    # environment and hash seed (matplotlib gathers the font files in a set)
+    outputs = run_in_sandbox([*FONT_CELLS[:2], "import json\nprint(json.dumps([font['fname'] "
+                              "for font in json.load(open(after[0]))['ttflist']]))"],
+                             tmp_path, tmp_path, timeout=60)
+    assert outputs[:2] == ["0\n", "False True\n"]
+    assert json.loads(outputs[2]) == font_order(font_list)
+
+
+def test_the_build_runs_in_the_sandbox_not_in_the_graders_folder(
+        bwrap: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a grader who runs `course autograde` from a student's folder: a matplotlib.py there
+    # must not be imported by the build
+    student = tmp_path / "submitted" / "mallory"
+    student.mkdir(parents=True)
+    (student / "matplotlib.py").write_text(
+        f"open({str(tmp_path / 'ran')!r}, 'w').write('outside the sandbox')\n")
+    monkeypatch.chdir(student)
+    built = fonts.build_font_list(tmp_path / "fonts", SandboxedKernelManager().sandboxed_in)
+    assert built is not None and not (tmp_path / "ran").exists()
 
 
 def test_the_list_is_built_only_for_assignments_that_mention_matplotlib(tmp_path: Path) -> None:
@@ -63,25 +88,39 @@ def test_the_list_is_built_only_for_assignments_that_mention_matplotlib(tmp_path
     assert not fonts.uses_matplotlib([])
 
 
-def test_a_kernel_without_a_list_gets_an_empty_folder(tmp_path: Path) -> None:
-    fonts.give_font_list("", tmp_path / "mpl")
-    assert not (tmp_path / "mpl").exists()  # matplotlib makes it, as before
+def test_a_copy_that_fails_leaves_the_kernel_to_scan_the_fonts_itself(tmp_path: Path) -> None:
+    fonts.give_font_list(str(tmp_path / "gone" / "fontlist-v3.json"), tmp_path / "mpl")
+    assert list((tmp_path / "mpl").iterdir()) == []  # no error: the kernel starts as before
 
 
-def test_a_failed_build_says_so_and_grading_goes_on(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("command", [["false"], ["true"]], ids=["fails", "writes-nothing"])
+def test_a_failed_build_says_so_and_grading_goes_on(tmp_path: Path, command: list[str],
                                                     caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(fonts.sys, "executable", str(tmp_path / "no-python-here"))
-    assert fonts.build_font_list(tmp_path / "fonts") is None
+    assert fonts.build_font_list(tmp_path / "fonts", lambda *_: command) is None
     assert "NOTICE" in caplog.text and "each plotting kernel builds its own" in caplog.text
+
+
+def test_only_a_sandboxed_run_of_a_plotting_assignment_builds_the_list(
+        released_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the repository's assignments, found from their released notebooks; nobody submitted,
+    # so no kernel starts
+    root = Path(shutil.copytree(released_course, tmp_path / "course"))
+    built: list[str] = []
+    monkeypatch.setattr(pipeline, "build_font_list",
+                        lambda folder, sandboxed: built.append(folder.name))
+    for assignment, sandbox in (("ps1", True), ("ps3", True), ("ps5", True), ("ps3", False)):
+        pipeline.autograde(root, assignment, progress=False, sandbox=sandbox)
+        built.append(f"after {assignment}")
+    assert built[0] == "after ps1" and built[-1] == "after ps3"
+    assert len(built) == 6  # one list for ps3 and one for ps5, sandboxed; none otherwise
 
 
 def test_autograde_gives_a_plotting_assignments_kernels_the_list_and_removes_it(
         bwrap: None, ps0_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[Path] = []
 
-    def build(folder: Path) -> Path | None:
-        built.append(fonts.build_font_list(folder))  # type: ignore[arg-type]
+    def build(folder: Path, sandboxed: fonts.Sandboxed) -> Path | None:
+        built.append(fonts.build_font_list(folder, sandboxed))  # type: ignore[arg-type]
         return built[-1]
 
     monkeypatch.setattr(pipeline, "uses_matplotlib", lambda notebooks: True)  # ps0 plots not

@@ -199,8 +199,10 @@ def autograde(
         # plotting kernels find matplotlib's font list made, as under plain nbgrader (fonts.py)
         if sandbox and uses_matplotlib((root / coursedir.release_directory / assignment).glob(
                 "*.ipynb")):
-            fonts = tempfile.TemporaryDirectory(prefix="course-fonts-")
-            font_list = build_font_list(Path(fonts.name))
+            fonts = tempfile.TemporaryDirectory(prefix="course-fonts-",
+                                                ignore_cleanup_errors=True)
+            font_list = build_font_list(Path(fonts.name),
+                                        SandboxedKernelManager(config=config).sandboxed_in)
             config.SandboxedKernelManager.font_list = str(font_list or "")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                  initializer=warm_up if pooled else None) as executor:

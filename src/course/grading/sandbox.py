@@ -268,7 +268,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
             # a kernel that died skips the normal clean-up: remove its folder when we go
             weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
-            give_font_list(self.font_list, self._kernel_dir / "mpl")
+            give_font_list(self.font_list, self._kernel_dir / "mpl")  # before any student code
             # stays 0700: the sandbox maps our own uid to nobody, so the kernel can use it
             self.transport = "ipc"
             self.ip = str(self._kernel_dir / "s")
@@ -295,10 +295,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     def sandboxed(self, cmd: list[str], extra_bwrap_args: tuple[str, ...] = ()) -> list[str]:
         """``cmd`` in this kernel's sandbox (no cgroup prefix)."""
         assert self._kernel_dir is not None and self._workdir is not None
+        return self.sandboxed_in(cmd, self._workdir, self._kernel_dir, extra_bwrap_args)
+
+    def sandboxed_in(self, cmd: list[str], workdir: Path, kernel_dir: Path,
+                     extra_bwrap_args: tuple[str, ...] = ()) -> list[str]:
+        """``cmd`` in a sandbox such as this manager's kernels get, with ``workdir`` and
+        ``kernel_dir`` as their working and kernel folders (also for the grader's own one-off
+        commands that must see what a kernel sees: fonts.py)."""
         return sandbox_command(
             cmd,
-            workdir=self._workdir,
-            kernel_dir=self._kernel_dir,
+            workdir=workdir,
+            kernel_dir=kernel_dir,
             hidden=hidden_paths(Path(self.course_root) if self.course_root else None),
             memory_bytes=parse_size(self.memory_limit),
             file_bytes=parse_size(self.file_size_limit),
