@@ -20,11 +20,11 @@ from tests.support.sandbox import run_in_sandbox
 # What a plotting kernel finds in its MPLCONFIGDIR, and whether importing matplotlib's font
 # manager rewrote it (a rebuild writes the file again); then it spoils its own copy.
 FONT_CELLS = [
-    "import glob, os\nfound = glob.glob(os.environ['MPLCONFIGDIR'] + '/fontlist-v*.json')\n"
+    f"import glob, os\nfound = glob.glob(os.environ['MPLCONFIGDIR'] + '/{fonts.FONT_LIST_GLOB}')\n"
     "print(len(found))",
     "seen = os.stat(found[0]).st_mtime_ns if found else None\n"
     "import matplotlib.font_manager as fm\n"
-    "after = glob.glob(os.environ['MPLCONFIGDIR'] + '/fontlist-v*.json')\n"
+    f"after = glob.glob(os.environ['MPLCONFIGDIR'] + '/{fonts.FONT_LIST_GLOB}')\n"
     "print(bool(found) and os.stat(after[0]).st_mtime_ns == seen, len(fm.fontManager.ttflist) > 0)",
     "open(found[0], 'w').write('spoilt') if found else None\nprint('done')",
 ]

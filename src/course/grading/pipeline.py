@@ -196,14 +196,8 @@ def autograde(
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
     fonts = None
     try:
-        # plotting kernels find matplotlib's font list made, as under plain nbgrader (fonts.py)
-        if sandbox and uses_matplotlib((root / coursedir.release_directory / assignment).glob(
-                "*.ipynb")):
-            fonts = tempfile.TemporaryDirectory(prefix="course-fonts-",
-                                                ignore_cleanup_errors=True)
-            font_list = build_font_list(Path(fonts.name),
-                                        SandboxedKernelManager(config=config).sandboxed_in)
-            config.SandboxedKernelManager.font_list = str(font_list or "")
+        if sandbox:
+            fonts = _give_font_list(config, root / coursedir.release_directory / assignment)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                  initializer=warm_up if pooled else None) as executor:
             for student in students:
@@ -232,6 +226,19 @@ def autograde(
                        + "; ".join(left))
     bar.close()
     return [results[s] for s in students]
+
+
+def _give_font_list(config: Config, released: Path) -> tempfile.TemporaryDirectory | None:
+    """For a plotting assignment, matplotlib's font list built once and named in ``config``
+    for every kernel to copy, as under plain nbgrader (fonts.py); the folder that holds it,
+    for the run to remove at its end."""
+    if not uses_matplotlib(released.glob("*.ipynb")):
+        return None
+    folder = tempfile.TemporaryDirectory(prefix="course-fonts-", ignore_cleanup_errors=True)
+    font_list = build_font_list(Path(folder.name),
+                                SandboxedKernelManager(config=config).sandboxed_in)
+    config.SandboxedKernelManager.font_list = str(font_list or "")
+    return folder
 
 
 def submission_limits(config: Config, processes: int | None = None,
