@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.support.browser import accept_kernel_dialog
 from tests.support.jupyter import JupyterServer, run_jupyter_server
 
 CELL = 'from course import quiz\nquiz.show("sanctions")'
@@ -43,15 +44,6 @@ def _attempts(progress: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8")).get("attempts", [])
 
 
-def _accept_kernel_dialog(page) -> None:
-    """JupyterLab asks which kernel to use when a cell is run while the notebook's session is
-    still starting; a student clicks Select (the default, Python 3)."""
-    dialog = page.locator(".jp-Dialog")
-    if dialog.count() and dialog.first.is_visible():
-        dialog.first.get_by_role("button", name="Select").click()
-        dialog.first.wait_for(state="hidden", timeout=10_000)
-
-
 def _answer_quiz(offline_page, jupyter: JupyterServer, path: str, tmp_path: Path) -> None:
     page = offline_page.page
     before = len(_attempts(jupyter.progress_dir))
@@ -64,7 +56,7 @@ def _answer_quiz(offline_page, jupyter: JupyterServer, path: str, tmp_path: Path
         # quiz appears (an extra run only adds a second copy of the quiz).
         deadline = time.monotonic() + WIDGET_TIMEOUT / 1000
         while True:
-            _accept_kernel_dialog(page)
+            accept_kernel_dialog(page)
             cell.locator(".cm-content").click()
             page.keyboard.press("Shift+Enter")
             try:

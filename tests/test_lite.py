@@ -22,10 +22,11 @@ from typing import Any
 import nbformat
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import lite_build
 from course.cli import main as course_cli
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, is_loopback
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, accept_kernel_dialog, is_loopback
 from tests.support.course import REPO_CONFIG, TEST_OVERRIDES
 from tests.support.lite_checks import run_checks
 from tests.support.offline_scan import external_urls_in_page
@@ -136,7 +137,17 @@ class LitePage:
         self.page.keyboard.press("Escape")
 
     def menu(self, menu: str, item: str) -> None:
-        self.page.get_by_role("menuitem", name=menu, exact=True).click()
+        # The kernel-choice dialog may open at any moment of a slow start and take the click:
+        # answer it, as a student would, and click again.
+        deadline = time.monotonic() + LOAD_TIMEOUT / 1000
+        while True:
+            accept_kernel_dialog(self.page)
+            try:
+                self.page.get_by_role("menuitem", name=menu, exact=True).click(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                if time.monotonic() > deadline:
+                    raise
         self.page.get_by_role("menuitem", name=item).first.click()
 
     def prompts(self) -> list[str]:

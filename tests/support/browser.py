@@ -166,3 +166,18 @@ def serious_axe_violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         if v.get("impact") in {"serious", "critical"}
     ]
+
+
+def accept_kernel_dialog(page: Any) -> None:
+    """JupyterLab (and JupyterLite's notebook app) asks which kernel to use when a notebook is
+    acted on while its session is still starting: a student clicks Select (the default). Any
+    other dialog in the way fails the test with its own words, not with a click timeout."""
+    dialog = page.locator(".jp-Dialog")
+    if not (dialog.count() and dialog.first.is_visible()):
+        return
+    select = dialog.first.get_by_role("button", name="Select")
+    if not select.count():
+        raise AssertionError(f"a dialog is in the way: {dialog.first.inner_text()!r}")
+    select.click()
+    dialog.first.wait_for(state="hidden", timeout=10_000)
+
