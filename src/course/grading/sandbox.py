@@ -24,6 +24,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
@@ -39,6 +41,11 @@ NOBODY = "65534"
 # (docs/sandbox.md, pitfall 8).
 HASH_SEED = "0"
 UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+# How soon ZMQ tries again to connect to a kernel socket that is not bound yet. Its default,
+# 100 ms, was waited out twice per kernel, cold or forked: the client and the manager connect
+# as soon as the kernel is asked for, and the kernel binds its ipc sockets some tens of
+# milliseconds later (docs/warm-kernel-pool.md, "What one kernel start costs").
+RECONNECT_MS = 5
 
 
 class SandboxUnavailable(RuntimeError):
@@ -198,9 +205,21 @@ def hidden_paths(course_root: Path | None) -> list[Path]:
     return [p for p in paths if p.resolve() != Path("/")]
 
 
+def grading_context() -> zmq.asyncio.Context:
+    """A ZMQ context whose sockets retry a kernel that has not bound yet every RECONNECT_MS."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+    return context
+
+
 class GradingKernelClient(AsyncKernelClient):
     """The grading kernels' client: jupyter_client's, but ready as soon as the kernel has
     answered kernel_info with IOPub connected."""
+
+    @default("context")
+    def _grading_context(self) -> zmq.asyncio.Context:
+        self._created_context = True  # so that jupyter_client destroys it with the client
+        return grading_context()
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         # jupyter_client's steps, less the last: waiting until IOPub has been quiet for 0.2 s.
@@ -236,6 +255,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     @default("client_factory")  # what client() makes; AsyncKernelManager ignores client_class
     def _grading_client(self) -> type[GradingKernelClient]:
         return GradingKernelClient
+
+    @default("context")  # the control socket, which shuts the kernel down
+    def _grading_context(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        return grading_context()
 
     memory_limit = Unicode("2GiB", help="Memory limit: of each kernel process, and of a "
                            "submission's processes together (limits.py).").tag(

@@ -1,0 +1,64 @@
+"""A grading kernel's client and manager connect to its sockets before the kernel has bound
+them. ZMQ then tries again after RECONNECT_IVL, 100 ms by default: about 0.1 s lost twice per
+kernel, most of a forked kernel's start (docs/warm-kernel-pool.md, "What one kernel start
+costs"). The grading contexts retry every RECONNECT_MS instead."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import write_connection_file
+
+from course.grading.sandbox import RECONNECT_MS, GradingKernelClient, SandboxedKernelManager
+
+
+def _intervals(tmp_path: Path) -> dict[str, int]:
+    """RECONNECT_IVL of each socket a grading manager and its client open to a kernel that has
+    not bound its sockets (here: no kernel at all)."""
+    connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"), transport="ipc",
+                                               ip=str(tmp_path / "kernel-ipc"))
+
+    async def connect() -> dict[str, int]:
+        manager = SandboxedKernelManager(sandbox=False, connection_file=connection_file)
+        manager.load_connection_file()
+        manager._connect_control_socket()
+        client = manager.client()
+        assert isinstance(client, GradingKernelClient)
+        client.start_channels(hb=False)
+        try:
+            sockets = {"control (manager)": manager._control_socket,
+                       "shell": client.shell_channel.socket,
+                       "iopub": client.iopub_channel.socket,
+                       "stdin": client.stdin_channel.socket,
+                       "control": client.control_channel.socket}
+            return {name: s.getsockopt(zmq.RECONNECT_IVL) for name, s in sockets.items()}
+        finally:
+            client.stop_channels()
+            manager._close_control_socket()
+            manager.cleanup_connection_file()
+
+    # a loop of its own, in a thread: the browser tests' Playwright keeps one running here
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, connect()).result(timeout=60)
+
+
+def test_a_grading_kernels_sockets_retry_a_kernel_not_bound_yet_within_milliseconds(
+        tmp_path: Path) -> None:
+    intervals = _intervals(tmp_path)
+    assert len(intervals) == 5
+    slow = {name: ms for name, ms in intervals.items() if ms != RECONNECT_MS}
+    assert not slow, f"sockets that wait more than {RECONNECT_MS} ms to retry: {slow}"
+    assert RECONNECT_MS <= 10
+
+
+def test_jupyter_clients_own_client_waits_zmqs_default_tenth() -> None:
+    """Why the grading client has a context of its own: jupyter_client's leaves ZMQ's default."""
+    client = AsyncKernelClient()
+    try:
+        assert client.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL) == 100
+    finally:
+        client.context.destroy(linger=0)
