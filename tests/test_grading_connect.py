@@ -1,7 +1,8 @@
 """A grading kernel's client and manager connect to its sockets before the kernel has bound
 them. ZMQ then tries again after RECONNECT_IVL, 100 ms by default: about 0.1 s lost twice per
 kernel, most of a forked kernel's start (docs/warm-kernel-pool.md, "What one kernel start
-costs"). The grading contexts retry every RECONNECT_MS instead."""
+costs"). The grading contexts retry every RECONNECT_MS instead, and go with their kernel: a
+worker that grades many notebooks keeps no context, thread or socket of an earlier one."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import os
+
+import pytest
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
 
+from course.grading.pool import PooledKernelManager
 from course.grading.sandbox import RECONNECT_MS, GradingKernelClient, SandboxedKernelManager
 
 
@@ -62,3 +69,34 @@ def test_jupyter_clients_own_client_waits_zmqs_default_tenth() -> None:
         assert client.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL) == 100
     finally:
         client.context.destroy(linger=0)
+
+
+def _held() -> tuple[int, int]:
+    """Threads and open files of this process."""
+    return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+
+
+def _grade_one(manager: type, workdir: Path) -> list[dict]:
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    client = NotebookClient(nb, timeout=20, kernel_manager_class=manager,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.km = client.create_kernel_manager()
+    client.km.course_root = str(workdir)
+    client.execute()
+    return nb.cells[0].outputs
+
+
+@pytest.mark.parametrize("manager", [SandboxedKernelManager, PooledKernelManager],
+                         ids=["cold", "pooled"])
+def test_a_worker_keeps_nothing_of_the_kernels_it_has_finished(bwrap: None, tmp_path: Path,
+                                                               manager: type) -> None:
+    # one thread, with its own event loop (as above), grades them all, as a worker does
+    with ThreadPoolExecutor(1) as thread:
+        def grade_one() -> list[dict]:
+            return thread.submit(_grade_one, manager, tmp_path).result(timeout=120)
+
+        assert grade_one()[0]["text"] == "42\n"  # the first also starts the pool's zygote
+        after_first = _held()
+        for _ in range(5):
+            assert grade_one()[0]["text"] == "42\n"
+        assert _held() == after_first, "threads and open files (after one kernel, after six)"
