@@ -7,10 +7,9 @@ worker that grades many notebooks keeps no context, thread or socket of an earli
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import os
 
 import pytest
 import zmq
