@@ -1,8 +1,8 @@
 """A grading kernel's client and manager connect to its sockets before the kernel has bound
-them. ZMQ then tries again after RECONNECT_IVL, 100 ms by default: about 0.1 s lost twice per
-kernel, most of a forked kernel's start (docs/warm-kernel-pool.md, "What one kernel start
-costs"). The grading contexts retry every RECONNECT_MS instead, and go with their kernel: a
-worker that grades many notebooks keeps no context, thread or socket of an earlier one."""
+them. ZMQ then tries again after RECONNECT_IVL, 100-200 ms by default: most of a forked
+kernel's start (docs/warm-kernel-pool.md, "What one kernel start costs"). The grading
+contexts retry after RECONNECT_MS instead, and go with their kernel: a worker that grades
+many notebooks keeps no context, thread or socket of an earlier one."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ from jupyter_client.connect import write_connection_file
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from course.grading import sandbox
 from course.grading.pool import PooledKernelManager
-from course.grading.sandbox import RECONNECT_MS, GradingKernelClient, SandboxedKernelManager
+from course.grading.sandbox import (
+    RECONNECT_MS,
+    GradingKernelClient,
+    SandboxedKernelManager,
+    grading_context,
+)
 
 
 def _intervals(tmp_path: Path) -> dict[str, int]:
@@ -41,11 +47,16 @@ def _intervals(tmp_path: Path) -> dict[str, int]:
                        "iopub": client.iopub_channel.socket,
                        "stdin": client.stdin_channel.socket,
                        "control": client.control_channel.socket}
-            return {name: s.getsockopt(zmq.RECONNECT_IVL) for name, s in sockets.items()}
+            intervals = {name: s.getsockopt(zmq.RECONNECT_IVL) for name, s in sockets.items()}
+            # the heartbeat channel makes its socket in its own thread, from the same context
+            assert client.hb_channel.context is client.context
+            return intervals
         finally:
             client.stop_channels()
             manager._close_control_socket()
+            manager.context.destroy(linger=0)
             manager.cleanup_connection_file()
+            assert client.context.closed
 
     # a loop of its own, in a thread: the browser tests' Playwright keeps one running here
     with ThreadPoolExecutor(1) as thread:
@@ -65,7 +76,8 @@ def test_jupyter_clients_own_client_waits_zmqs_default_tenth() -> None:
     """Why the grading client has a context of its own: jupyter_client's leaves ZMQ's default."""
     client = AsyncKernelClient()
     try:
-        assert client.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL) == 100
+        with client.context.socket(zmq.DEALER) as socket:
+            assert socket.getsockopt(zmq.RECONNECT_IVL) == 100
     finally:
         client.context.destroy(linger=0)
 
@@ -73,6 +85,11 @@ def test_jupyter_clients_own_client_waits_zmqs_default_tenth() -> None:
 def _held() -> tuple[int, int]:
     """Threads and open files of this process."""
     return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+
+
+def _close_event_loop() -> None:
+    """Close the event loop nbclient made for this thread."""
+    asyncio.get_event_loop_policy().get_event_loop().close()
 
 
 def _grade_one(manager: type, workdir: Path) -> list[dict]:
@@ -87,15 +104,27 @@ def _grade_one(manager: type, workdir: Path) -> list[dict]:
 
 @pytest.mark.parametrize("manager", [SandboxedKernelManager, PooledKernelManager],
                          ids=["cold", "pooled"])
-def test_a_worker_keeps_nothing_of_the_kernels_it_has_finished(bwrap: None, tmp_path: Path,
-                                                               manager: type) -> None:
+def test_a_worker_keeps_nothing_of_the_kernels_it_has_finished(
+        bwrap: None, tmp_path: Path, manager: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[zmq.Context] = []
+
+    def recorded() -> zmq.Context:
+        made.append(context := grading_context())
+        return context
+
+    monkeypatch.setattr(sandbox, "grading_context", recorded)
     # one thread, with its own event loop (as above), grades them all, as a worker does
     with ThreadPoolExecutor(1) as thread:
         def grade_one() -> list[dict]:
-            return thread.submit(_grade_one, manager, tmp_path).result(timeout=120)
+            made.clear()
+            outputs = thread.submit(_grade_one, manager, tmp_path).result(timeout=120)
+            # the client's context and the manager's, closed when the notebook is done
+            assert len(made) == 2 and all(context.closed for context in made)
+            return outputs
 
         assert grade_one()[0]["text"] == "42\n"  # the first also starts the pool's zygote
         after_first = _held()
         for _ in range(5):
             assert grade_one()[0]["text"] == "42\n"
         assert _held() == after_first, "threads and open files (after one kernel, after six)"
+        thread.submit(_close_event_loop).result(timeout=60)

@@ -41,10 +41,11 @@ NOBODY = "65534"
 # (docs/sandbox.md, pitfall 8).
 HASH_SEED = "0"
 UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-# How soon ZMQ tries again to connect to a kernel socket that is not bound yet. Its default,
-# 100 ms, was waited out twice per kernel, cold or forked: the client and the manager connect
-# as soon as the kernel is asked for, and the kernel binds its ipc sockets some tens of
-# milliseconds later (docs/warm-kernel-pool.md, "What one kernel start costs").
+# How soon ZMQ tries again to connect to a kernel socket that is not bound yet: every 5-10 ms
+# (ZMQ adds up to one interval of jitter) instead of its default 100-200 ms. The client
+# connects as soon as the kernel is asked for, a forked kernel binds its ipc sockets some tens
+# of milliseconds later, and its start waited out one default interval with nobody on the CPU
+# (docs/warm-kernel-pool.md, "What one kernel start costs").
 RECONNECT_MS = 5
 
 
@@ -206,7 +207,7 @@ def hidden_paths(course_root: Path | None) -> list[Path]:
 
 
 def grading_context() -> zmq.asyncio.Context:
-    """A ZMQ context whose sockets retry a kernel that has not bound yet every RECONNECT_MS."""
+    """A ZMQ context whose sockets retry a kernel that has not bound yet after RECONNECT_MS."""
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
     return context
