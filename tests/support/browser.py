@@ -180,4 +180,3 @@ def accept_kernel_dialog(page: Any) -> None:
         raise AssertionError(f"a dialog is in the way: {dialog.first.inner_text()!r}")
     select.click()
     dialog.first.wait_for(state="hidden", timeout=10_000)
-
