@@ -207,3 +207,52 @@ def test_ran_from_the_repository_helpers() -> None:
     import tests.support
 
     assert Path(tests.support.__file__).resolve().parent == TESTS / "support"
+
+
+CPU_REPORT_TESTS = """
+import time
+
+def test_spins_the_cpu():
+    end = time.process_time() + 0.5
+    while time.process_time() < end:
+        pass
+
+def test_sleeps():
+    time.sleep(0.5)
+"""
+
+
+@pytest.fixture
+def suite_for_the_cpu_report(pytester: pytest.Pytester,
+                             monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    pytester.makepyfile(test_throwaway=CPU_REPORT_TESTS)
+    return pytester
+
+
+def test_the_cpu_report_ranks_tests_by_the_cpu_they_cost(
+    suite_for_the_cpu_report: pytest.Pytester,
+) -> None:
+    result = suite_for_the_cpu_report.runpytest_subprocess("-p", "tests.support.cpu_report")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*CPU report*",
+        "The machine was busy * CPU-s over * s (* cores: *",
+        "*test_throwaway.py",
+        "The 25 costliest tests*",
+    ])
+    rows = [line.split() for line in result.stdout.lines if "test_throwaway.py::" in line]
+    assert [row[2].split("::")[1] for row in rows] == ["test_spins_the_cpu", "test_sleeps"]
+    spun, slept = ((float(row[0]), float(row[1])) for row in rows)
+    # whole-machine counters: at least the half second spun, and the sleep's wall time
+    assert spun[0] >= 0.4 and slept[1] >= 0.5, rows
+
+
+def test_the_cpu_report_refuses_to_split_the_machine_between_xdist_workers(
+    suite_for_the_cpu_report: pytest.Pytester,
+) -> None:
+    result = suite_for_the_cpu_report.runpytest_subprocess("-p", "tests.support.cpu_report",
+                                                          "-n", "2")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["No report: it needs one process: under pytest-xdist*"])
+    assert not [line for line in result.stdout.lines if "::test_" in line and "CPU" in line]
