@@ -136,6 +136,9 @@ def test_autograde_gives_a_plotting_assignments_kernels_the_list_and_removes_it(
         assert result.score == 3 and not result.findings  # both tests pass (1 + 2 points)
         graded = nbformat.read(ps0_course / "autograder/autograded/full-marks/ps0/questions.ipynb",
                                as_version=4)
-        assert graded.cells[1].outputs[0]["text"] == "1\n", pool
+        # the graded notebook keeps a print as the kernel sent it, in pieces under load
+        printed = "".join(o.get("text", "") for o in graded.cells[1].outputs
+                          if o.get("name") == "stdout")
+        assert printed == "1\n", pool
     assert len(built) == 2 and all(built)
     assert not any(path.exists() for path in built)  # each run's folder went with the run

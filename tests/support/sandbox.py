@@ -39,7 +39,10 @@ def run_in_sandbox(cells: list[str], course: Path, workdir: Path, timeout: int =
     may be the warm pool's (pool.py), ``font_list`` matplotlib's (fonts.py). ``timeout`` is per
     cell."""
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    # coalesce_streams: ipykernel flushes stdout on a timer, so under load one print can
+    # arrive in two messages ("True", " True\n"), which a test would read as two outputs
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
+                            coalesce_streams=True,
                             kernel_manager_class=manager,
                             resources={"metadata": {"path": str(workdir)}})
     client.km = client.create_kernel_manager()
