@@ -91,9 +91,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
           f"{cpu / (wall * cores):.0%} of what they could give); whole machine, so run alone.")
     files: dict[str, Cost] = {}
     for nodeid, cost in _ledger.per_test.items():
-        file_cost = files.setdefault(nodeid.split("::")[0], Cost())
-        file_cost.cpu, file_cost.wall = file_cost.cpu + cost.cpu, file_cost.wall + cost.wall
-        file_cost.tests += cost.tests
+        files.setdefault(nodeid.split("::")[0], Cost()).add(cost.cpu, cost.wall)
     write(f"{'CPU-s':>8} {'wall s':>8} {'share':>6} {'tests':>6}  test file")
     for name, cost in sorted(files.items(), key=lambda kv: -kv[1].cpu):
         write(f"{cost.cpu:8.1f} {cost.wall:8.1f} {cost.cpu / max(cpu, 1e-9):6.1%} "
