@@ -26,6 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import lite_build
 from course.cli import main as course_cli
+from course.lite_snapshot import MARKER, RANDOM_MARKER, SNAPSHOT_FILE, snapshot_marker
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, accept_kernel_dialog, is_loopback
 from tests.support.course import REPO_CONFIG, TEST_OVERRIDES
 from tests.support.lite_checks import run_checks
@@ -465,7 +466,8 @@ def test_every_cell_the_site_keeps_needs_only_what_the_browser_has(lite_site: Pa
 
 
 @pytest.mark.browser
-def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -> None:
+def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
+                                                          lite_site: Path) -> None:
     expected = run_checks()
     expected.pop("yaml_free")
     lite_page.open("practice.ipynb")
@@ -478,7 +480,20 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -
     # number, unchecked hash), so that imports read it instead of compiling the sources
     bytecode = ("import importlib.util, IPython.core.interactiveshell as m, course.sources as c\n"
                 "print('PYC=' + str([open(x.__cached__, 'rb').read(8) == importlib.util."
-                "MAGIC_NUMBER + bytes([1, 0, 0, 0]) for x in (m, c)]))\n")  # fmt: skip
+                "MAGIC_NUMBER + bytes([1, 0, 0, 0]) for x in (m, c)]))\n"
+                # and whether the kernel started from the build's memory snapshot, with jedi
+                # (imported there, its files unpacked later) completing as it should
+                "import hashlib, os, random, micropip\n"
+                f"print('SNAPSHOT=' + str(os.environ.get({MARKER!r})))\n"
+                # micropip (imported in the snapshot) asks the Pyodide it was given back
+                "print('MICROPIP=' + str('ipython' in micropip.list()))\n"
+                # reseeded at the start, not the build's state
+                "state = hashlib.sha256(repr(random.getstate()).encode()).hexdigest()\n"
+                f"print('RESEEDED=' + str(state != os.environ[{RANDOM_MARKER!r}]))\n"
+                "from IPython.core.completer import provisionalcompleter\n"
+                "with provisionalcompleter():\n"
+                "    found = get_ipython().Completer.completions('import json; json.dum', 21)\n"
+                "    print('COMPLETE=' + str(sorted({c.text for c in found})))\n")  # fmt: skip
     code = ((Path(__file__).parent / "support" / "lite_checks.py").read_text(encoding="utf-8")
             + "\n" + bytecode + "print(report())\n")  # fmt: skip
     lite_page.set_source(index, code)
@@ -489,6 +504,25 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage) -
     assert found.pop("yaml_free") is True, "the browser must run without PyYAML"
     assert found == expected
     assert "PYC=[True, True]" in text, "the wheels' bytecode must be for this Python"
+    marker = snapshot_marker(lite_site / "static" / "pyodide")
+    assert f"SNAPSHOT={marker}" in text, "the kernel must start from the site's memory snapshot"
+    assert "COMPLETE=['dump', 'dumps']" in text
+    assert "RESEEDED=True" in text, "each start must draw its own random numbers"
+    assert "MICROPIP=True" in text
+    assert lite_page.external == []
+
+
+@pytest.mark.browser
+def test_the_kernel_starts_without_its_snapshot_when_it_cannot_be_fetched(
+        lite_page: LitePage) -> None:
+    # a host that lost the file, or a browser that cannot gunzip: the plain start, no error
+    lite_page.context.route(f"**/{SNAPSHOT_FILE}", lambda route: route.abort("failed"))
+    lite_page.open("practice.ipynb")
+    lite_page.cells().first.click()
+    lite_page.page.keyboard.press("Escape")
+    lite_page.page.keyboard.press("b")
+    lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})))")
+    assert "SNAPSHOT=None" in lite_page.run_cell(1, "SNAPSHOT=")
     assert lite_page.external == []
 
 

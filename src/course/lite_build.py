@@ -37,6 +37,8 @@ from pathlib import Path
 
 import nbformat
 
+from course.lite_snapshot import SnapshotError, make_snapshot, patch_workers, worker_settings
+
 REPO = Path(__file__).resolve().parents[2]
 LITE = REPO / "lite"
 PYODIDE_NPM = LITE / "node_modules" / "pyodide"
@@ -618,7 +620,11 @@ JUPYTER_LITE_JSON = {
                 # never fall back to pypi.org: the site works with no network at all
                 "disablePyPIFallback": True,
                 # fetched in parallel while Pyodide starts, from the site's lock
-                "loadPyodideOptions": {"packages": list(PRELOAD)},
+                "loadPyodideOptions": {
+                    "packages": list(PRELOAD),
+                    # the kernel's memory after its imports, made by the build (lite_snapshot.py)
+                    "courseSnapshot": worker_settings(),
+                },
             }
         },
     },
@@ -654,6 +660,8 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     )  # fmt: skip
     if proc.returncode != 0 or not (output / "jupyter-lite.json").is_file():
         raise LiteBuildError("jupyter lite build failed:\n" + (proc.stdout + proc.stderr)[-5000:])
+    make_snapshot(output / "static" / "pyodide", list(PRELOAD))
+    patch_workers(output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static")
     check_offline(output)
     (output / "replaced-cells.json").write_text(json.dumps(replaced, indent=1))
     return replaced
@@ -679,7 +687,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             return 2
         output = Path(args[0])
         replaced = build_site(output, output.parent.parent / ".lite-work")
-    except LiteBuildError as error:
+    except (LiteBuildError, SnapshotError) as error:
         print(f"lite build: {error}", file=sys.stderr)
         return 1
     print(f"The in-browser site is built: {output}/")

@@ -1,0 +1,178 @@
+"""The browser kernel boots from a memory snapshot made when the site is built.
+
+At each start, jupyterlite-pyodide-kernel's worker boots Pyodide, unpacks the kernel's wheels
+and imports pyodide_kernel (IPython, its shell and the kernel object): CPU work in one thread,
+most of a start (docs/lite.md, "Start-up"). The build does that once, under Node with the site's
+own Pyodide and wheels, and saves Pyodide's memory (Pyodide's ``makeMemorySnapshot``). The
+worker, patched by ``patch_workers``, then restores that memory instead: Python's state with
+every module imported is back at once. Pyodide still unpacks the wheels (the snapshot holds
+memory, not files), so a module imported later is found as before.
+
+Pyodide offers snapshots only through private ``loadPyodide`` options (``_makeSnapshot``,
+``_loadSnapshot``), so both halves check what they rely on and fail loudly at build time: the
+worker's call to ``loadPyodide`` must be where ``patch_workers`` looks for it, and every
+JavaScript object the imports keep a reference to must be one ``_SNAPSHOT_JS`` knows how to
+give back. In the browser, anything that goes wrong with the snapshot (an old browser without
+``DecompressionStream``, a failed fetch) falls back to the plain start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+SNAPSHOT_FILE = "kernel-snapshot.bin.gz"
+# The variable a test reads to tell a kernel started from the snapshot: the snapshot's hash.
+MARKER = "COURSE_LITE_SNAPSHOT"
+RANDOM_MARKER = "COURSE_LITE_SNAPSHOT_RANDOM"
+# What the worker imports at each start (piplite, which imports micropip; pyodide_kernel, which
+# imports IPython and makes the kernel), and jedi, which IPython's completer imports at the
+# first Tab.
+IMPORTS = "import micropip, piplite.piplite, pyodide_kernel, jedi"
+# Packages whose files are unpacked after the kernel is ready, not before: jedi's modules are in
+# the snapshot, and its files (3,000, most of them typeshed's stubs) are read only by completion.
+# Unpacking them took 0.9 s of the 2.5 s that all the kernel's packages took (Node, Pyodide 314).
+LATER = ("jedi",)
+
+
+def worker_settings() -> dict[str, object]:
+    """What `loadPyodideOptions.courseSnapshot` tells the patched worker."""
+    return {"file": SNAPSHOT_FILE, "later": list(LATER)}
+
+# Made under Node. Pyodide's check wants its record of loaded packages empty in a snapshot: the
+# worker loads them again anyway, for their files. The JavaScript objects the imports hold
+# (`from pyodide_js import loadPackagesFromImports` in pyodide_kernel; micropip's loadPackage,
+# install and loadBinaryFile) are recorded by their path from the Pyodide object, and the
+# worker gives them back from the Pyodide it loaded. Any other object fails the build.
+_SNAPSHOT_JS = """
+const [pyodideUrl, indexURL, out, packages, code] = process.argv.slice(1);
+const fs = await import("node:fs");
+const zlib = await import("node:zlib");
+const { loadPyodide } = await import(pyodideUrl);
+const py = await loadPyodide({ indexURL, packages: JSON.parse(packages), _makeSnapshot: true,
+                               stdout: () => {}, stderr: (line) => console.error(line) });
+py.runPython(code);
+for (const name of Object.keys(py.loadedPackages)) delete py.loadedPackages[name];
+const known = new Map([[py, ""], [py.loadPackage, "loadPackage"],
+                       [py.loadPackagesFromImports, "loadPackagesFromImports"],
+                       [py._api.install, "_api.install"],
+                       [py._api.loadBinaryFile, "_api.loadBinaryFile"]]);
+const snapshot = py.makeMemorySnapshot({ serializer: (object) => {
+  if (known.has(object)) return known.get(object);
+  throw new Error(`the kernel's imports keep a JavaScript object the worker cannot give back: ${
+    object?.name ?? object?.constructor?.name ?? typeof object}`);
+} });
+fs.writeFileSync(out, zlib.gzipSync(snapshot, { level: 9 }));
+"""
+
+# Put at the top of each worker file that starts Pyodide; the worker's `loadPyodide(options)`
+# becomes `__courseLoadPyodide(loadPyodide, options)`.
+WORKER_PRELUDE = """\
+/* course: boot from the site's memory snapshot (docs/lite.md, "Start-up") */
+async function __courseLoadPyodide(loadPyodide, options) {
+  const { courseSnapshot, ...plain } = options;
+  if (!courseSnapshot || typeof DecompressionStream === "undefined") return loadPyodide(plain);
+  let pyodide;
+  try {
+    const base = new URL(plain.indexURL, self.location.href);
+    const response = await fetch(new URL(courseSnapshot.file, base));
+    if (!response.ok) throw new Error(`${response.url}: ${response.status}`);
+    const gunzip = response.body.pipeThrough(new DecompressionStream("gzip"));
+    const snapshot = new Uint8Array(await new Response(gunzip).arrayBuffer());
+    const memory = snapshot.length - new Uint32Array(snapshot.buffer, 0, 2)[1];
+    const { default: create } = await import(new URL("pyodide.asm.mjs", base).href);
+    const later = courseSnapshot.later || [];
+    pyodide = await loadPyodide({
+      ...plain,
+      packages: (plain.packages || []).filter((name) => !later.includes(name)),
+      _loadSnapshot: snapshot,
+      /* the objects the snapshot recorded by their path, from the Pyodide being loaded */
+      _snapshotDeserializer: (path) => {
+        const find = () => path.split(".").reduce((object, key) => object[key], pyodide);
+        return path === ""
+          ? new Proxy({}, { get: (_, key) => Reflect.get(pyodide, key),
+                            has: (_, key) => key in pyodide })
+          : (...args) => find()(...args);
+      },
+      /* this Pyodide ignores INITIAL_MEMORY: grow the memory to the snapshot's size first */
+      createPyodideModule: async (settings) => {
+        const module = await create(settings);
+        if (module.HEAP8.length < memory) module._free(module._malloc(memory));
+        return module;
+      },
+    });
+    /* every start would draw the same numbers from the seed random had at build time */
+    pyodide.runPython("import random\\nrandom.seed()");
+    /* their modules are in the snapshot already; their files are unpacked while the kernel
+       waits for its first cell, whose own package loading waits for this one */
+    if (later.length) pyodide.loadPackage(later).catch((error) => console.warn(error));
+    return pyodide;
+  } catch (error) {
+    console.warn("Booting Python without the site's snapshot:", error);
+    return loadPyodide(plain);
+  }
+}
+"""
+_CALL = re.compile(r"(this\._pyodide=await )(\w+)\(\{indexURL:")
+
+
+class SnapshotError(RuntimeError):
+    """The snapshot cannot be made or used; the message says what changed."""
+
+
+def snapshot_marker(pyodide_dir: Path) -> str:
+    """The hash of what a snapshot of the site's Pyodide in ``pyodide_dir`` is made from (its
+    core, its lock naming every wheel by hash, and the imports): ``os.environ[MARKER]`` in it."""
+    inputs = hashlib.sha256()
+    for name in ("pyodide.asm.wasm", "pyodide-lock.json"):
+        inputs.update((pyodide_dir / name).read_bytes())
+    inputs.update(IMPORTS.encode())
+    return inputs.hexdigest()[:16]
+
+
+def make_snapshot(pyodide_dir: Path, packages: list[str]) -> str:
+    """Write ``pyodide_dir``/SNAPSHOT_FILE from the site's Pyodide and lock in ``pyodide_dir``,
+    with ``packages`` loaded; returns its marker (``snapshot_marker``)."""
+    node = shutil.which("node")
+    if node is None:
+        raise SnapshotError("node is needed to build the site (Debian package: nodejs)")
+    marker = snapshot_marker(pyodide_dir)
+    code = (f"import os\nos.environ[{MARKER!r}] = {marker!r}\n{IMPORTS}\n"
+            # the state of random that every start would share if the worker did not reseed it
+            f"import hashlib, random\nos.environ[{RANDOM_MARKER!r}] = "
+            "hashlib.sha256(repr(random.getstate()).encode()).hexdigest()\n")  # fmt: skip
+    out = pyodide_dir / SNAPSHOT_FILE
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", _SNAPSHOT_JS, (pyodide_dir / "pyodide.mjs").as_uri(),
+         f"{pyodide_dir}/", str(out), json.dumps(packages), code],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0 or not out.is_file():
+        raise SnapshotError("making the kernel's memory snapshot failed:\n" + proc.stderr[-3000:])
+    return marker
+
+
+def patch_workers(extension_static: Path) -> list[Path]:
+    """Make each of the kernel extension's files that starts Pyodide use the snapshot; returns
+    them. jupyterlite-pyodide-kernel's worker bundle is minified, so the call is found by its
+    shape; if no file has it, the kernel changed and the build says so."""
+    patched = []
+    for path in sorted(extension_static.glob("*.js")):
+        text = path.read_text(encoding="utf-8")
+        if "__courseLoadPyodide" in text:
+            raise SnapshotError(f"{path} is patched already: build from a fresh copy")
+        new, count = _CALL.subn(r"\1__courseLoadPyodide(\2,{indexURL:", text)
+        if count:
+            path.write_text(WORKER_PRELUDE + new, encoding="utf-8")
+            patched.append(path)
+    if not any(".worker." in path.name for path in patched):
+        raise SnapshotError(
+            f"no kernel worker in {extension_static} calls loadPyodide as "
+            f"`{_CALL.pattern}`: jupyterlite-pyodide-kernel changed; see docs/lite.md, "
+            '"Start-up", before updating course/lite_snapshot.py'
+        )
+    return patched
