@@ -8,8 +8,10 @@ is opened in JupyterLite's notebook app:
 - warm start: the browser closed and started again on the same profile: the second visit of a
   student whose browser kept its cache (HTTP disk cache, compiled-code cache, service worker);
 - "kernel ready": the notebook's kernel indicator leaves the start-up states (initializing,
-  connecting, unknown, starting) for idle. Pyodide has booted, the kernel's packages are
-  installed and IPython is imported: a cell would run at once. The clock starts at navigation.
+  connecting, unknown, starting) for idle. Pyodide has booted (from the site's memory
+  snapshot, when it has one), the kernel's packages are installed (but for jedi's files, which
+  follow within a second: docs/lite.md, "Start-up") and IPython is imported: a cell would run
+  at once. The clock starts at navigation.
   The start-up targets are on this figure;
 - the parts of it: page load (navigation to the notebook shown), the app's start of the kernel
   (notebook shown to the kernel's web worker created), the kernel's own start (worker created

@@ -26,7 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import lite_build
 from course.cli import main as course_cli
-from course.lite_snapshot import MARKER, RANDOM_MARKER, SNAPSHOT_FILE, snapshot_marker
+from course.lite_snapshot import MARKER, RANDOM_MARKER, snapshot_marker
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, accept_kernel_dialog, is_loopback
 from tests.support.course import REPO_CONFIG, TEST_OVERRIDES
 from tests.support.lite_checks import run_checks
@@ -512,11 +512,14 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
     assert lite_page.external == []
 
 
+SNAPSHOT_URLS = re.compile(r".*/static/pyodide/kernel-snapshot-[0-9a-f]+\.bin\.gz$")
+
+
 @pytest.mark.browser
 def test_the_kernel_starts_without_its_snapshot_when_it_cannot_be_fetched(
         lite_page: LitePage) -> None:
     # a host that lost the file, or a browser that cannot gunzip: the plain start, no error
-    lite_page.context.route(f"**/{SNAPSHOT_FILE}", lambda route: route.abort("failed"))
+    lite_page.context.route(SNAPSHOT_URLS, lambda route: route.abort("failed"))
     lite_page.open("practice.ipynb")
     lite_page.cells().first.click()
     lite_page.page.keyboard.press("Escape")
@@ -524,6 +527,35 @@ def test_the_kernel_starts_without_its_snapshot_when_it_cannot_be_fetched(
     lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})))")
     assert "SNAPSHOT=None" in lite_page.run_cell(1, "SNAPSHOT=")
     assert lite_page.external == []
+
+
+@pytest.mark.browser
+def test_a_later_start_takes_the_snapshot_from_the_browsers_storage(
+        lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
+    fetched: list[str] = []
+
+    def count(route: Any) -> None:
+        fetched.append(route.request.url)
+        route.continue_()
+
+    def started_from_the_snapshot() -> bool:
+        lite_page.open("practice.ipynb")  # the indicator may say idle before the kernel starts
+        lite_page.cells().first.click()
+        lite_page.page.keyboard.press("Escape")
+        lite_page.page.keyboard.press("b")
+        lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})))")
+        marker = snapshot_marker(lite_site / "static" / "pyodide")
+        return f"SNAPSHOT={marker}" in lite_page.run_cell(1, "SNAPSHOT=")
+
+    lite_page.context.route(SNAPSHOT_URLS, count)
+    assert started_from_the_snapshot()
+    assert len(fetched) == 1
+    kept = ("async () => (await (await caches.open('course-kernel-snapshot')).keys())"
+            ".map(request => request.url)")  # fmt: skip
+    lite_page.page.wait_for_function(f"({kept})().then(urls => urls.length === 1)")
+    assert lite_page.page.evaluate(kept) == fetched  # kept gunzipped, under its own name
+    assert started_from_the_snapshot()  # a second visit, in the same browser
+    assert len(fetched) == 1, "the second start must not fetch and gunzip the snapshot again"
 
 
 def _reference_answers() -> dict[str, str]:

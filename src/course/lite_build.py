@@ -611,24 +611,27 @@ def lite_config(contents: Path, output: Path) -> dict:
     }
 
 
-JUPYTER_LITE_JSON = {
-    "jupyter-lite-schema-version": 0,
-    "jupyter-config-data": {
-        "appName": "Would Russia Defend North Korea? Exercises in the browser",
-        "litePluginSettings": {
-            "@jupyterlite/pyodide-kernel-extension:kernel": {
-                # never fall back to pypi.org: the site works with no network at all
-                "disablePyPIFallback": True,
-                # fetched in parallel while Pyodide starts, from the site's lock
-                "loadPyodideOptions": {
-                    "packages": list(PRELOAD),
-                    # the kernel's memory after its imports, made by the build (lite_snapshot.py)
-                    "courseSnapshot": worker_settings(),
-                },
-            }
+def jupyter_lite_json(snapshot: dict[str, object]) -> dict:
+    """The site's settings; ``snapshot`` tells the patched worker its memory snapshot."""
+    return {
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {
+            "appName": "Would Russia Defend North Korea? Exercises in the browser",
+            "litePluginSettings": {
+                "@jupyterlite/pyodide-kernel-extension:kernel": {
+                    # never fall back to pypi.org: the site works with no network at all
+                    "disablePyPIFallback": True,
+                    # fetched in parallel while Pyodide starts, from the site's lock
+                    "loadPyodideOptions": {
+                        "packages": list(PRELOAD),
+                        # the kernel's memory after its imports, made by the build
+                        # (lite_snapshot.py)
+                        "courseSnapshot": snapshot,
+                    },
+                }
+            },
         },
-    },
-}
+    }
 
 
 # Every cell stays rendered (no windowing): a notebook here is short, and the browser's own
@@ -645,7 +648,8 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     work.mkdir(parents=True)
     write_pyodide(work / "static" / "pyodide", wheels)
     replaced = write_contents(work / "files")
-    (work / "jupyter-lite.json").write_text(json.dumps(JUPYTER_LITE_JSON, indent=1))
+    settings = worker_settings(work / "static" / "pyodide")
+    (work / "jupyter-lite.json").write_text(json.dumps(jupyter_lite_json(settings), indent=1))
     (work / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES, indent=1))
     if output.exists():
         shutil.rmtree(output)
@@ -661,6 +665,8 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     if proc.returncode != 0 or not (output / "jupyter-lite.json").is_file():
         raise LiteBuildError("jupyter lite build failed:\n" + (proc.stdout + proc.stderr)[-5000:])
     make_snapshot(output / "static" / "pyodide", list(PRELOAD))
+    if not (output / "static" / "pyodide" / str(settings["file"])).is_file():
+        raise LiteBuildError(f"the site names a snapshot it does not hold: {settings['file']}")
     patch_workers(output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static")
     check_offline(output)
     (output / "replaced-cells.json").write_text(json.dumps(replaced, indent=1))

@@ -25,7 +25,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-SNAPSHOT_FILE = "kernel-snapshot.bin.gz"
 # The variable a test reads to tell a kernel started from the snapshot: the snapshot's hash.
 MARKER = "COURSE_LITE_SNAPSHOT"
 RANDOM_MARKER = "COURSE_LITE_SNAPSHOT_RANDOM"
@@ -39,9 +38,16 @@ IMPORTS = "import micropip, piplite.piplite, pyodide_kernel, jedi"
 LATER = ("jedi",)
 
 
-def worker_settings() -> dict[str, object]:
-    """What `loadPyodideOptions.courseSnapshot` tells the patched worker."""
-    return {"file": SNAPSHOT_FILE, "later": list(LATER)}
+def snapshot_name(marker: str) -> str:
+    """The snapshot's file name, named by what it is made from: a browser never restores a
+    stale copy from its cache next to newer wheels."""
+    return f"kernel-snapshot-{marker}.bin.gz"
+
+
+def worker_settings(pyodide_dir: Path) -> dict[str, object]:
+    """What `loadPyodideOptions.courseSnapshot` tells the patched worker, for the site's Pyodide
+    in ``pyodide_dir``."""
+    return {"file": snapshot_name(snapshot_marker(pyodide_dir)), "later": list(LATER)}
 
 # Made under Node. Pyodide's check wants its record of loaded packages empty in a snapshot: the
 # worker loads them again anyway, for their files. The JavaScript objects the imports hold
@@ -73,16 +79,38 @@ fs.writeFileSync(out, zlib.gzipSync(snapshot, { level: 9 }));
 # becomes `__courseLoadPyodide(loadPyodide, options)`.
 WORKER_PRELUDE = """\
 /* course: boot from the site's memory snapshot (docs/lite.md, "Start-up") */
+async function __courseSnapshot(url) {
+  /* Kept gunzipped in the browser's Cache Storage, so that a later start skips the gunzip
+     (about 0.5 s). The file's name changes with its content: older ones are dropped. */
+  let cache = null;
+  try {
+    cache = await caches.open("course-kernel-snapshot");
+    const kept = await cache.match(url);
+    if (kept) return new Uint8Array(await kept.arrayBuffer());
+  } catch (error) {
+    cache = null;
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.url}: ${response.status}`);
+  const gunzip = response.body.pipeThrough(new DecompressionStream("gzip"));
+  const snapshot = new Uint8Array(await new Response(gunzip).arrayBuffer());
+  if (cache) {
+    const body = new Response(snapshot);
+    (async () => {
+      for (const old of await cache.keys()) if (old.url !== url) await cache.delete(old);
+      await cache.put(url, body);
+    })().catch((error) => console.warn("The kernel's snapshot is not kept:", error));
+  }
+  return snapshot;
+}
+
 async function __courseLoadPyodide(loadPyodide, options) {
   const { courseSnapshot, ...plain } = options;
   if (!courseSnapshot || typeof DecompressionStream === "undefined") return loadPyodide(plain);
   let pyodide;
   try {
     const base = new URL(plain.indexURL, self.location.href);
-    const response = await fetch(new URL(courseSnapshot.file, base));
-    if (!response.ok) throw new Error(`${response.url}: ${response.status}`);
-    const gunzip = response.body.pipeThrough(new DecompressionStream("gzip"));
-    const snapshot = new Uint8Array(await new Response(gunzip).arrayBuffer());
+    const snapshot = await __courseSnapshot(new URL(courseSnapshot.file, base).href);
     const memory = snapshot.length - new Uint32Array(snapshot.buffer, 0, 2)[1];
     const { default: create } = await import(new URL("pyodide.asm.mjs", base).href);
     const later = courseSnapshot.later || [];
@@ -126,17 +154,18 @@ class SnapshotError(RuntimeError):
 
 def snapshot_marker(pyodide_dir: Path) -> str:
     """The hash of what a snapshot of the site's Pyodide in ``pyodide_dir`` is made from (its
-    core, its lock naming every wheel by hash, and the imports): ``os.environ[MARKER]`` in it."""
+    core, its lock naming every wheel by hash, the imports and the script that makes it):
+    ``os.environ[MARKER]`` in it."""
     inputs = hashlib.sha256()
     for name in ("pyodide.asm.wasm", "pyodide-lock.json"):
         inputs.update((pyodide_dir / name).read_bytes())
-    inputs.update(IMPORTS.encode())
+    inputs.update(IMPORTS.encode() + _SNAPSHOT_JS.encode())
     return inputs.hexdigest()[:16]
 
 
 def make_snapshot(pyodide_dir: Path, packages: list[str]) -> str:
-    """Write ``pyodide_dir``/SNAPSHOT_FILE from the site's Pyodide and lock in ``pyodide_dir``,
-    with ``packages`` loaded; returns its marker (``snapshot_marker``)."""
+    """Write the snapshot (``snapshot_name``) into ``pyodide_dir`` from the site's Pyodide and
+    lock there, with ``packages`` loaded; returns its marker (``snapshot_marker``)."""
     node = shutil.which("node")
     if node is None:
         raise SnapshotError("node is needed to build the site (Debian package: nodejs)")
@@ -145,7 +174,7 @@ def make_snapshot(pyodide_dir: Path, packages: list[str]) -> str:
             # the state of random that every start would share if the worker did not reseed it
             f"import hashlib, random\nos.environ[{RANDOM_MARKER!r}] = "
             "hashlib.sha256(repr(random.getstate()).encode()).hexdigest()\n")  # fmt: skip
-    out = pyodide_dir / SNAPSHOT_FILE
+    out = pyodide_dir / snapshot_name(marker)
     proc = subprocess.run(
         [node, "--input-type=module", "-e", _SNAPSHOT_JS, (pyodide_dir / "pyodide.mjs").as_uri(),
          f"{pyodide_dir}/", str(out), json.dumps(packages), code],
