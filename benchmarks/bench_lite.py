@@ -19,6 +19,8 @@ is opened in JupyterLite's notebook app:
   on ps1's first code cell to its output: installing and importing the course, and the cell's
   work);
 - bytes the server sent for the cold open and for the warm one (all from the site);
+- snapshot requests: how often the kernel's memory snapshot was fetched (0 on a warm start:
+  the worker took it, gunzipped, from the browser's Cache Storage; docs/lite.md);
 - CPU seconds the browser's processes used for the open: unlike the times, it barely moves with
   the machine's load, so it shows whether a change made the start-up cheaper;
 - the site's size on disk.
@@ -97,6 +99,7 @@ class Open:
     sent: int
     cpu: float
     external: int
+    snapshot_fetches: int  # requests for the kernel's memory snapshot (0: from Cache Storage)
 
 
 def site_size(site: Path) -> int:
@@ -137,6 +140,9 @@ def open_exercise(pw: Any, profile: Path, url: str) -> Open:
     external = [0]
     context.on("request", lambda r: external.__setitem__(0, external[0] + (
         "127.0.0.1" not in r.url and not r.url.startswith(("data:", "blob:")))))  # fmt: skip
+    snapshots = [0]
+    context.on("request", lambda r: snapshots.__setitem__(0, snapshots[0] + (
+        "/kernel-snapshot-" in r.url)))  # fmt: skip
     page = context.new_page()
     worker = [0.0]
     sent_before, cpu_before = Handler.sent, browser_cpu_seconds(profile)
@@ -154,7 +160,8 @@ def open_exercise(pw: Any, profile: Path, url: str) -> Open:
     cell.locator(".jp-OutputArea-output").first.wait_for(timeout=TIMEOUT_MS)
     ran = time.perf_counter() - clicked
     result = Open(shown, worker[0], ready, ran, Handler.sent - sent_before,
-                  browser_cpu_seconds(profile) - cpu_before, external[0])  # fmt: skip
+                  browser_cpu_seconds(profile) - cpu_before, external[0],
+                  snapshots[0])  # fmt: skip
     context.close()
     return result
 
@@ -207,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         row("  kernel start (Pyodide, packages, IPython)", [o.ready - o.worker for o in opens],
             "s")  # fmt: skip
         row(f"{name}: first cell, Shift+Enter to output", [o.cell for o in opens], "s")
+        row(f"{name}: kernel ready + first cell", [o.ready + o.cell for o in opens], "s")
+        row(f"{name}: snapshot requests",
+            [float(o.snapshot_fetches) for o in opens], "")  # fmt: skip
         row(f"{name}: browser CPU for the open", [o.cpu for o in opens], "s")
         row(f"{name}: bytes sent", [o.sent / 1e6 for o in opens], "MB")
     row("site on disk", [size_mb], "MB", TARGETS["size_mb"])
