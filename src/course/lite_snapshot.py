@@ -126,10 +126,17 @@ async function __courseLoadPyodide(loadPyodide, options) {
                             has: (_, key) => key in pyodide })
           : (...args) => find()(...args);
       },
-      /* this Pyodide ignores INITIAL_MEMORY: grow the memory to the snapshot's size first */
+      /* this Pyodide ignores INITIAL_MEMORY: grow the memory to the snapshot's size first,
+         in small steps, so that it grows no further than that */
       createPyodideModule: async (settings) => {
         const module = await create(settings);
-        if (module.HEAP8.length < memory) module._free(module._malloc(memory));
+        const blocks = [];
+        while (module.HEAP8.length < memory) {
+          const block = module._malloc(1 << 20);
+          if (!block) throw new Error("the memory cannot grow to the snapshot's size");
+          blocks.push(block);
+        }
+        blocks.forEach((block) => module._free(block));
         return module;
       },
     });
