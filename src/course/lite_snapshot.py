@@ -27,6 +27,7 @@ from pathlib import Path
 
 # The variable a test reads to tell a kernel started from the snapshot: the snapshot's hash.
 MARKER = "COURSE_LITE_SNAPSHOT"
+# And the hash of the state `random` had when the snapshot was made, which the worker reseeds.
 RANDOM_MARKER = "COURSE_LITE_SNAPSHOT_RANDOM"
 # What the worker imports at each start (piplite, which imports micropip; pyodide_kernel, which
 # imports IPython and makes the kernel), and jedi, which IPython's completer imports at the
@@ -48,6 +49,7 @@ def worker_settings(pyodide_dir: Path) -> dict[str, object]:
     """What `loadPyodideOptions.courseSnapshot` tells the patched worker, for the site's Pyodide
     in ``pyodide_dir``."""
     return {"file": snapshot_name(snapshot_marker(pyodide_dir)), "later": list(LATER)}
+
 
 # Made under Node. Pyodide's check wants its record of loaded packages empty in a snapshot: the
 # worker loads them again anyway, for their files. The JavaScript objects the imports hold
