@@ -137,12 +137,14 @@ def open_exercise(pw: Any, profile: Path, url: str) -> Open:
     context = pw.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True, args=args)
     context.add_init_script(KERNEL_READY_JS)
-    external = [0]
-    context.on("request", lambda r: external.__setitem__(0, external[0] + (
-        "127.0.0.1" not in r.url and not r.url.startswith(("data:", "blob:")))))  # fmt: skip
-    snapshots = [0]
-    context.on("request", lambda r: snapshots.__setitem__(0, snapshots[0] + (
-        "/kernel-snapshot-" in r.url)))  # fmt: skip
+    external, snapshots = [0], [0]
+
+    def count(request: Any) -> None:
+        url = request.url
+        external[0] += "127.0.0.1" not in url and not url.startswith(("data:", "blob:"))
+        snapshots[0] += "/kernel-snapshot-" in url
+
+    context.on("request", count)
     page = context.new_page()
     worker = [0.0]
     sent_before, cpu_before = Handler.sent, browser_cpu_seconds(profile)

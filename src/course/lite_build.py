@@ -37,7 +37,13 @@ from pathlib import Path
 
 import nbformat
 
-from course.lite_snapshot import SnapshotError, make_snapshot, patch_workers, worker_settings
+from course.lite_snapshot import (
+    SnapshotError,
+    make_snapshot,
+    patch_workers,
+    snapshot_name,
+    worker_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 LITE = REPO / "lite"
@@ -664,9 +670,9 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     )  # fmt: skip
     if proc.returncode != 0 or not (output / "jupyter-lite.json").is_file():
         raise LiteBuildError("jupyter lite build failed:\n" + (proc.stdout + proc.stderr)[-5000:])
-    make_snapshot(output / "static" / "pyodide", list(PRELOAD))
-    if not (output / "static" / "pyodide" / str(settings["file"])).is_file():
-        raise LiteBuildError(f"the site names a snapshot it does not hold: {settings['file']}")
+    made = snapshot_name(make_snapshot(output / "static" / "pyodide", list(PRELOAD)))
+    if made != settings["file"]:
+        raise LiteBuildError(f"the site names the snapshot {settings['file']}, not {made}")
     patch_workers(output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static")
     check_offline(output)
     (output / "replaced-cells.json").write_text(json.dumps(replaced, indent=1))
