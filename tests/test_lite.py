@@ -26,7 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import lite_build
 from course.cli import main as course_cli
-from course.lite_snapshot import MARKER, RANDOM_MARKER, snapshot_marker
+from course.lite_snapshot import EARLY_MARKER, MARKER, RANDOM_MARKER, snapshot_marker
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, accept_kernel_dialog, is_loopback
 from tests.support.course import REPO_CONFIG, TEST_OVERRIDES
 from tests.support.lite_checks import run_checks
@@ -98,6 +98,11 @@ class LitePage:
         self.page = self.context.new_page()
         self.external: list[str] = []
         self.errors: list[str] = []
+        self.workers: list[str] = []  # the web workers the page created, by URL
+        self.page.on("worker", lambda worker: self.workers.append(worker.url))
+        self.warnings: list[str] = []  # the page's and its workers'
+        self.page.on("console", lambda m: self.warnings.append(m.text) if m.type == "warning"
+                     else None)  # fmt: skip
         self.downloads = downloads
 
         def route(request_route: object) -> None:
@@ -485,6 +490,8 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
                 # (imported there, its files unpacked later) completing as it should
                 "import hashlib, os, random, micropip\n"
                 f"print('SNAPSHOT=' + str(os.environ.get({MARKER!r})))\n"
+                # and whether its Pyodide is the one the page started before the kernel asked
+                f"print('EARLY=' + str(os.environ.get({EARLY_MARKER!r})))\n"
                 # micropip (imported in the snapshot) asks the Pyodide it was given back
                 "print('MICROPIP=' + str('ipython' in micropip.list()))\n"
                 # reseeded at the start, not the build's state
@@ -509,6 +516,9 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
     assert "COMPLETE=['dump', 'dumps']" in text
     assert "RESEEDED=True" in text, "each start must draw its own random numbers"
     assert "MICROPIP=True" in text
+    assert "EARLY=1" in text, "the kernel must take the boot the page started"
+    kernels = [url for url in lite_page.workers if "/comlink.worker." in url]
+    assert len(kernels) == 1, f"one worker for the kernel, the page's own: {lite_page.workers}"
     assert lite_page.external == []
 
 
@@ -517,14 +527,15 @@ SNAPSHOT_URLS = re.compile(r".*/static/pyodide/kernel-snapshot-[0-9a-f]+\.bin\.g
 
 def _snapshot_of_the_kernel(lite_page: LitePage) -> str:
     """Open the practice notebook and print, from a new cell, which snapshot its kernel started
-    from; the cell's output. (The indicator may say idle before the kernel starts: a cell's
-    output is what shows the kernel running.)"""
+    from and whether it took the page's early start; the cell's output. (The indicator may say
+    idle before the kernel starts: a cell's output is what shows the kernel running.)"""
     lite_page.open("practice.ipynb")
     lite_page.cells().first.click()
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
-    lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})))")
-    return lite_page.run_cell(1, "SNAPSHOT=")
+    lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})), "
+                            f"'EARLY=' + str(os.environ.get({EARLY_MARKER!r})))")  # fmt: skip
+    return lite_page.run_cell(1, "EARLY=")
 
 
 @pytest.mark.browser
@@ -558,6 +569,39 @@ def test_a_later_start_takes_the_snapshot_from_the_browsers_storage(
     assert lite_page.page.evaluate(kept) == fetched  # kept gunzipped, under its own name
     assert started_from_the_snapshot()  # a second visit, in the same browser
     assert len(fetched) == 1, "the second start must not fetch and gunzip the snapshot again"
+
+
+EARLY_START_URLS = re.compile(r".*/course-early-kernel\.[0-9a-f]+\.js$")
+
+
+@pytest.mark.browser
+def test_the_kernel_starts_by_itself_when_the_page_cannot_start_it_early(
+        lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
+    # a host or proxy that drops the script: the notebook and its kernel start as JupyterLite's
+    lite_page.context.route(EARLY_START_URLS, lambda route: route.abort("failed"))
+    text = _snapshot_of_the_kernel(lite_page)
+    assert f"SNAPSHOT={snapshot_marker(lite_site / 'static' / 'pyodide')} EARLY=None" in text
+    assert len([url for url in lite_page.workers if "/comlink.worker." in url]) == 1
+    assert lite_page.external == []
+
+
+@pytest.mark.browser
+def test_an_early_start_with_other_settings_than_the_kernels_is_not_taken(
+        lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
+    # the kernel extension computed its settings otherwise (an upgrade): the kernel must not run
+    # on a Python booted with other options, but boot its own in the same worker
+    def other_settings(route: Any) -> None:
+        body = route.fetch().text()
+        changed = body.replace("indexUrl, loadPyodideOptions }",
+                               "indexUrl, loadPyodideOptions: { ...loadPyodideOptions, x: 1 } }")
+        assert changed != body, "the test no longer matches the early start's script"
+        route.fulfill(body=changed, content_type="text/javascript")
+
+    lite_page.context.route(EARLY_START_URLS, other_settings)
+    text = _snapshot_of_the_kernel(lite_page)
+    assert f"SNAPSHOT={snapshot_marker(lite_site / 'static' / 'pyodide')} EARLY=None" in text
+    assert len([url for url in lite_page.workers if "/comlink.worker." in url]) == 1
+    assert any("other settings than the kernel's" in w for w in lite_page.warnings)
 
 
 def _reference_answers() -> dict[str, str]:

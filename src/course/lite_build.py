@@ -37,6 +37,7 @@ from pathlib import Path
 
 import nbformat
 
+from course.lite_early_start import EarlyStartError, add_early_start
 from course.lite_snapshot import (
     SnapshotError,
     make_snapshot,
@@ -673,7 +674,8 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
     made = snapshot_name(make_snapshot(output / "static" / "pyodide", list(PRELOAD)))
     if made != settings["file"]:
         raise LiteBuildError(f"the site names the snapshot {settings['file']}, not {made}")
-    patch_workers(output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static")
+    kernel_static = output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static"
+    add_early_start(output, kernel_static, patch_workers(kernel_static))
     check_offline(output)
     (output / "replaced-cells.json").write_text(json.dumps(replaced, indent=1))
     return replaced
@@ -699,7 +701,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             return 2
         output = Path(args[0])
         replaced = build_site(output, output.parent.parent / ".lite-work")
-    except (LiteBuildError, SnapshotError) as error:
+    except (LiteBuildError, SnapshotError, EarlyStartError) as error:
         print(f"lite build: {error}", file=sys.stderr)
         return 1
     print(f"The in-browser site is built: {output}/")

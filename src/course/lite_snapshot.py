@@ -29,6 +29,8 @@ from pathlib import Path
 MARKER = "COURSE_LITE_SNAPSHOT"
 # And the hash of the state `random` had when the snapshot was made, which the worker reseeds.
 RANDOM_MARKER = "COURSE_LITE_SNAPSHOT_RANDOM"
+# Set ("1") in a kernel whose Pyodide the page started before the kernel asked for it.
+EARLY_MARKER = "COURSE_LITE_EARLY_START"
 # What the worker imports at each start (piplite, which imports micropip; pyodide_kernel, which
 # imports IPython and makes the kernel), and jedi, which IPython's completer imports at the
 # first Tab.
@@ -106,7 +108,52 @@ async function __courseSnapshot(url) {
   return snapshot;
 }
 
+/* The page may have started this worker's boot before the kernel asked for it
+   (lite_early_start.py): the kernel's first loadPyodide then takes that boot, if it was made
+   with the kernel's own settings. */
+let __courseEarly = null;
+if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
+  self.addEventListener("message", (event) => {
+    const start = event.data && event.data.courseEarlyStart;
+    if (!start) return;
+    event.stopImmediatePropagation(); /* not a message for comlink */
+    if (__courseEarly) return;
+    const sinks = { stdout: (text) => console.log(text), stderr: (text) => console.error(text) };
+    const pyodide = import(start.pyodideUrl).then(({ loadPyodide }) => __courseBoot(loadPyodide, {
+      indexURL: start.indexUrl,
+      stdout: (text) => sinks.stdout(text),
+      stderr: (text) => sinks.stderr(text),
+      ...start.loadPyodideOptions,
+    }));
+    pyodide.catch(() => {}); /* reported when the kernel takes it */
+    __courseEarly = { start, sinks, pyodide };
+  });
+}
+
 async function __courseLoadPyodide(loadPyodide, options) {
+  const early = __courseEarly;
+  __courseEarly = { taken: true }; /* one boot per worker; a later message starts nothing */
+  if (early && early.pyodide) {
+    const { indexURL, stdout, stderr, ...rest } = options;
+    if (indexURL === early.start.indexUrl &&
+        JSON.stringify(rest) === JSON.stringify(early.start.loadPyodideOptions)) {
+      early.sinks.stdout = stdout;
+      early.sinks.stderr = stderr;
+      try {
+        const pyodide = await early.pyodide;
+        pyodide.runPython('import os\\nos.environ["@EARLY_MARKER@"] = "1"');
+        return pyodide;
+      } catch (error) {
+        console.warn("The early start of Python failed; starting again:", error);
+      }
+    } else {
+      console.warn("The early start of Python used other settings than the kernel's; ignored");
+    }
+  }
+  return __courseBoot(loadPyodide, options);
+}
+
+async function __courseBoot(loadPyodide, options) {
   const { courseSnapshot, ...plain } = options;
   if (!courseSnapshot || typeof DecompressionStream === "undefined") return loadPyodide(plain);
   let pyodide;
@@ -153,7 +200,7 @@ async function __courseLoadPyodide(loadPyodide, options) {
     return loadPyodide(plain);
   }
 }
-"""
+""".replace("@EARLY_MARKER@", EARLY_MARKER)
 _CALL = re.compile(r"(this\._pyodide=await )(\w+)\(\{indexURL:")
 
 
