@@ -99,6 +99,8 @@ class LitePage:
         self.external: list[str] = []
         self.errors: list[str] = []
         self.workers: list[str] = []  # the web workers the page created, by URL
+        self.requests: list[str] = []  # every request of the page and its workers
+        self.context.on("request", lambda r: self.requests.append(r.url))
         self.page.on("worker", lambda worker: self.workers.append(worker.url))
         self.warnings: list[str] = []  # the page's and its workers'
         self.page.on("console", lambda m: self.warnings.append(m.text) if m.type == "warning"
@@ -517,12 +519,17 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
     assert "RESEEDED=True" in text, "each start must draw its own random numbers"
     assert "MICROPIP=True" in text
     assert "EARLY=1" in text, "the kernel must take the boot the page started"
+    assert not any(IPYTHON_WHEEL.match(url) for url in lite_page.requests), \
+        "the packages' files must come from the build's image, not their wheels"
     kernels = [url for url in lite_page.workers if "/comlink.worker." in url]
     assert len(kernels) == 1, f"one worker for the kernel, the page's own: {lite_page.workers}"
     assert lite_page.external == []
 
 
 SNAPSHOT_URLS = re.compile(r".*/static/pyodide/kernel-snapshot-[0-9a-f]+\.bin\.gz$")
+FILES_URLS = re.compile(r".*/static/pyodide/kernel-files-[0-9a-f]+\.bin\.gz$")
+BOTH_URLS = re.compile(r".*/static/pyodide/kernel-(snapshot|files)-[0-9a-f]+\.bin\.gz$")
+IPYTHON_WHEEL = re.compile(r".*/static/pyodide/ipython-[^/]+\.whl$")
 
 
 def _snapshot_of_the_kernel(lite_page: LitePage) -> str:
@@ -548,6 +555,22 @@ def test_the_kernel_starts_without_its_snapshot_when_it_cannot_be_fetched(
 
 
 @pytest.mark.browser
+def test_the_kernel_unpacks_its_wheels_when_the_files_image_cannot_be_fetched(
+        lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
+    # the snapshot still serves; the packages' files come from their wheels, as before the image
+    wheels: list[str] = []
+    lite_page.context.route(FILES_URLS, lambda route: route.abort("failed"))
+    lite_page.context.on("request", lambda r: wheels.append(r.url) if IPYTHON_WHEEL.match(r.url)
+                         else None)  # fmt: skip
+    marker = snapshot_marker(lite_site / "static" / "pyodide")
+    assert f"SNAPSHOT={marker}" in _snapshot_of_the_kernel(lite_page)
+    assert wheels, "without the image, IPython's files come from its wheel"
+    lite_page.set_source(1, "import micropip, IPython.core.magics.namespace as n\n"
+                            "print('FOUND=' + str('ipython' in micropip.list()))")  # fmt: skip
+    assert "FOUND=True" in lite_page.run_cell(1, "FOUND=")
+
+
+@pytest.mark.browser
 def test_a_later_start_takes_the_snapshot_from_the_browsers_storage(
         lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
     fetched: list[str] = []
@@ -560,15 +583,16 @@ def test_a_later_start_takes_the_snapshot_from_the_browsers_storage(
         marker = snapshot_marker(lite_site / "static" / "pyodide")
         return f"SNAPSHOT={marker}" in _snapshot_of_the_kernel(lite_page)
 
-    lite_page.context.route(SNAPSHOT_URLS, count)
+    lite_page.context.route(BOTH_URLS, count)
     assert started_from_the_snapshot()
-    assert len(fetched) == 1
+    assert len(fetched) == 2  # the snapshot and the files image
     kept = ("async () => (await (await caches.open('course-kernel-snapshot')).keys())"
             ".map(request => request.url)")  # fmt: skip
-    lite_page.page.wait_for_function(f"({kept})().then(urls => urls.length === 1)")
-    assert lite_page.page.evaluate(kept) == fetched  # kept gunzipped, under its own name
+    lite_page.page.wait_for_function(f"({kept})().then(urls => urls.length === 2)")
+    # kept gunzipped, under their own names
+    assert sorted(lite_page.page.evaluate(kept)) == sorted(fetched)
     assert started_from_the_snapshot()  # a second visit, in the same browser
-    assert len(fetched) == 1, "the second start must not fetch and gunzip the snapshot again"
+    assert len(fetched) == 2, "the second start must not fetch and gunzip them again"
 
 
 EARLY_START_URLS = re.compile(r".*/course-early-kernel\.[0-9a-f]+\.js$")

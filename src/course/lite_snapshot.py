@@ -5,15 +5,19 @@ and imports pyodide_kernel (IPython, its shell and the kernel object): CPU work 
 most of a start (docs/lite.md, "Start-up"). The build does that once, under Node with the site's
 own Pyodide and wheels, and saves Pyodide's memory (Pyodide's ``makeMemorySnapshot``). The
 worker, patched by ``patch_workers``, then restores that memory instead: Python's state with
-every module imported is back at once. Pyodide still unpacks the wheels (the snapshot holds
-memory, not files), so a module imported later is found as before.
+every module imported is back at once. A snapshot holds memory, not files, and unpacking the
+packages' wheels again took 1.5-2 s of each start: so the build also writes the files those
+wheels put in site-packages into one image (``files_name``), which the worker writes into
+Pyodide's file system from a single buffer, and a module imported later is found as before.
+(The page can also start all this before the kernel asks: ``lite_early_start.py``.)
 
 Pyodide offers snapshots only through private ``loadPyodide`` options (``_makeSnapshot``,
 ``_loadSnapshot``), so both halves check what they rely on and fail loudly at build time: the
 worker's call to ``loadPyodide`` must be where ``patch_workers`` looks for it, and every
 JavaScript object the imports keep a reference to must be one ``_SNAPSHOT_JS`` knows how to
 give back. In the browser, anything that goes wrong with the snapshot (an old browser without
-``DecompressionStream``, a failed fetch) falls back to the plain start.
+``DecompressionStream``, a failed fetch of the snapshot) falls back to the plain start; without
+the files image, the wheels are unpacked as before.
 """
 
 from __future__ import annotations
@@ -35,10 +39,6 @@ EARLY_MARKER = "COURSE_LITE_EARLY_START"
 # imports IPython and makes the kernel), and jedi, which IPython's completer imports at the
 # first Tab.
 IMPORTS = "import micropip, piplite.piplite, pyodide_kernel, jedi"
-# Packages whose files are unpacked after the kernel is ready, not before: jedi's modules are in
-# the snapshot, and its files (3,000, most of them typeshed's stubs) are read only by completion.
-# Unpacking them took 0.9 s of the 2.5 s that all the kernel's packages took (Node, Pyodide 314).
-LATER = ("jedi",)
 
 
 def snapshot_name(marker: str) -> str:
@@ -47,24 +47,53 @@ def snapshot_name(marker: str) -> str:
     return f"kernel-snapshot-{marker}.bin.gz"
 
 
+def files_name(marker: str) -> str:
+    """The name of the files image made with the snapshot ``marker`` names."""
+    return f"kernel-files-{marker}.bin.gz"
+
+
 def worker_settings(pyodide_dir: Path) -> dict[str, object]:
     """What `loadPyodideOptions.courseSnapshot` tells the patched worker, for the site's Pyodide
     in ``pyodide_dir``."""
-    return {"file": snapshot_name(snapshot_marker(pyodide_dir)), "later": list(LATER)}
+    marker = snapshot_marker(pyodide_dir)
+    return {"file": snapshot_name(marker), "files": files_name(marker)}
 
 
 # Made under Node. Pyodide's check wants its record of loaded packages empty in a snapshot: the
-# worker loads them again anyway, for their files. The JavaScript objects the imports hold
-# (`from pyodide_js import loadPackagesFromImports` in pyodide_kernel; micropip's loadPackage,
-# install and loadBinaryFile) are recorded by their path from the Pyodide object, and the
-# worker gives them back from the Pyodide it loaded. Any other object fails the build.
+# worker writes the packages' files and that record back from the files image (or, without it,
+# loads the packages again, for their files). The image holds only pure-Python files: a shared
+# library would need Pyodide's loader, so one fails the build. The JavaScript objects the
+# imports hold (`from pyodide_js import loadPackagesFromImports` in pyodide_kernel; micropip's
+# loadPackage, install and loadBinaryFile) are recorded by their path from the Pyodide object,
+# and the worker gives them back from the Pyodide it loaded. Any other object fails the build.
 _SNAPSHOT_JS = """
-const [pyodideUrl, indexURL, out, packages, code] = process.argv.slice(1);
+const [pyodideUrl, indexURL, out, filesOut, packages, code] = process.argv.slice(1);
 const fs = await import("node:fs");
 const zlib = await import("node:zlib");
 const { loadPyodide } = await import(pyodideUrl);
-const py = await loadPyodide({ indexURL, packages: JSON.parse(packages), _makeSnapshot: true,
+const py = await loadPyodide({ indexURL, _makeSnapshot: true,
                                stdout: () => {}, stderr: (line) => console.error(line) });
+/* the files the packages add, in one image: [index length][index JSON][contents...] */
+const files = (root) => py.FS.readdir(root).filter((name) => name !== "." && name !== "..")
+  .flatMap((name) => {
+    const path = `${root}/${name}`;
+    return py.FS.isDir(py.FS.stat(path).mode) ? [[path, null], ...files(path)] : [[path, 0]];
+  });
+const site = py.runPython("import sysconfig; sysconfig.get_path('purelib')").replace(/^[/]+/, "/");
+const before = new Set(files(site).map(([path]) => path));
+await py.loadPackage(JSON.parse(packages));
+const added = files(site).filter(([path]) => !before.has(path));
+const library = added.find(([path]) => /[.]so([.]|$)/.test(path));
+if (library) throw new Error(`a preloaded package has a shared library: ${library[0]}`);
+const contents = added.filter(([, size]) => size !== null).map(([path]) => py.FS.readFile(path));
+const index = new TextEncoder().encode(JSON.stringify({
+  packages: { ...py.loadedPackages },
+  dirs: added.filter(([, size]) => size === null).map(([path]) => path),
+  files: added.filter(([, size]) => size !== null).map(([path], i) => [path, contents[i].length]),
+}));
+const length = new Uint8Array(new Uint32Array([index.length]).buffer);
+const image = Buffer.concat([length, index, ...contents]);
+fs.writeFileSync(filesOut, zlib.gzipSync(image, { level: 9 }));
 py.runPython(code);
 for (const name of Object.keys(py.loadedPackages)) delete py.loadedPackages[name];
 const known = new Map([[py, ""], [py.loadPackage, "loadPackage"],
@@ -83,9 +112,10 @@ fs.writeFileSync(out, zlib.gzipSync(snapshot, { level: 9 }));
 # becomes `__courseLoadPyodide(loadPyodide, options)`.
 WORKER_PRELUDE = """\
 /* course: boot from the site's memory snapshot (docs/lite.md, "Start-up") */
-async function __courseSnapshot(url) {
+async function __courseSnapshot(url, keep) {
   /* Kept gunzipped in the browser's Cache Storage, so that a later start skips the gunzip
-     (about 0.5 s). The file's name changes with its content: older ones are dropped. */
+     (about 0.5 s). The file's name changes with its content: those not in `keep` are
+     dropped. */
   let cache = null;
   try {
     cache = await caches.open("course-kernel-snapshot");
@@ -101,7 +131,7 @@ async function __courseSnapshot(url) {
   if (cache) {
     const body = new Response(snapshot);
     (async () => {
-      for (const old of await cache.keys()) if (old.url !== url) await cache.delete(old);
+      for (const old of await cache.keys()) if (!keep.includes(old.url)) await cache.delete(old);
       await cache.put(url, body);
     })().catch((error) => console.warn("The kernel's snapshot is not kept:", error));
   }
@@ -153,19 +183,40 @@ async function __courseLoadPyodide(loadPyodide, options) {
   return __courseBoot(loadPyodide, options);
 }
 
+function __courseWriteFiles(pyodide, image) {
+  /* The packages' files, as Pyodide's loadPackage left them at build time, written from one
+     buffer: unpacking their wheels took 1.5-2 s of each start (docs/lite.md, "Start-up"). */
+  const length = new DataView(image.buffer, image.byteOffset).getUint32(0, true);
+  const index = JSON.parse(new TextDecoder().decode(image.subarray(4, 4 + length)));
+  for (const dir of index.dirs) pyodide.FS.mkdirTree(dir);
+  let offset = 4 + length;
+  for (const [path, size] of index.files) {
+    pyodide.FS.writeFile(path, image.subarray(offset, offset + size), { canOwn: true });
+    offset += size;
+  }
+  Object.assign(pyodide.loadedPackages, index.packages);
+  pyodide.runPython("import importlib\\nimportlib.invalidate_caches()");
+}
+
 async function __courseBoot(loadPyodide, options) {
   const { courseSnapshot, ...plain } = options;
   if (!courseSnapshot || typeof DecompressionStream === "undefined") return loadPyodide(plain);
   let pyodide;
   try {
     const base = new URL(plain.indexURL, self.location.href);
-    const snapshot = await __courseSnapshot(new URL(courseSnapshot.file, base).href);
+    const urls = [courseSnapshot.file, courseSnapshot.files].map((name) =>
+      new URL(name, base).href);
+    /* without the files image (a host that lost it), the packages are unpacked from their
+       wheels as before */
+    const [snapshot, files] = await Promise.all([
+      __courseSnapshot(urls[0], urls),
+      __courseSnapshot(urls[1], urls).catch((error) => console.warn(error)),
+    ]);
     const memory = snapshot.length - new Uint32Array(snapshot.buffer, 0, 2)[1];
     const { default: create } = await import(new URL("pyodide.asm.mjs", base).href);
-    const later = courseSnapshot.later || [];
     pyodide = await loadPyodide({
       ...plain,
-      packages: (plain.packages || []).filter((name) => !later.includes(name)),
+      packages: files ? [] : plain.packages,
       _loadSnapshot: snapshot,
       /* the objects the snapshot recorded by their path, from the Pyodide being loaded */
       _snapshotDeserializer: (path) => {
@@ -189,11 +240,9 @@ async function __courseBoot(loadPyodide, options) {
         return module;
       },
     });
+    if (files) __courseWriteFiles(pyodide, files);
     /* every start would draw the same numbers from the seed random had at build time */
     pyodide.runPython("import random\\nrandom.seed()");
-    /* their modules are in the snapshot already; their files are unpacked while the kernel
-       waits for its first cell, whose own package loading waits for this one */
-    if (later.length) pyodide.loadPackage(later).catch((error) => console.warn(error));
     return pyodide;
   } catch (error) {
     console.warn("Booting Python without the site's snapshot:", error);
@@ -230,13 +279,13 @@ def make_snapshot(pyodide_dir: Path, packages: list[str]) -> str:
             # the state of random that every start would share if the worker did not reseed it
             f"import hashlib, random\nos.environ[{RANDOM_MARKER!r}] = "
             "hashlib.sha256(repr(random.getstate()).encode()).hexdigest()\n")  # fmt: skip
-    out = pyodide_dir / snapshot_name(marker)
+    out, files = pyodide_dir / snapshot_name(marker), pyodide_dir / files_name(marker)
     proc = subprocess.run(
         [node, "--input-type=module", "-e", _SNAPSHOT_JS, (pyodide_dir / "pyodide.mjs").as_uri(),
-         f"{pyodide_dir}/", str(out), json.dumps(packages), code],
+         f"{pyodide_dir}/", str(out), str(files), json.dumps(packages), code],
         capture_output=True, text=True,
     )  # fmt: skip
-    if proc.returncode != 0 or not out.is_file():
+    if proc.returncode != 0 or not out.is_file() or not files.is_file():
         raise SnapshotError("making the kernel's memory snapshot failed:\n" + proc.stderr[-3000:])
     return marker
 
