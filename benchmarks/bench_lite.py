@@ -9,15 +9,16 @@ is opened in JupyterLite's notebook app:
   student whose browser kept its cache (HTTP disk cache, compiled-code cache, service worker);
 - "kernel ready": the notebook's kernel indicator leaves the start-up states (initializing,
   connecting, unknown, starting) for idle. Pyodide has booted (from the site's memory
-  snapshot, when it has one), the kernel's packages are installed (but for jedi's files, which
-  follow within a second: docs/lite.md, "Start-up") and IPython is imported: a cell would run
-  at once. The clock starts at navigation.
+  snapshot, when it has one), the kernel's packages are installed (their files written from
+  the site's image, when it has one: docs/lite.md, "Start-up") and IPython is imported: a cell
+  would run at once. The clock starts at navigation.
   The start-up targets are on this figure;
-- the parts of it: page load (navigation to the notebook shown), the app's start of the kernel
-  (notebook shown to the kernel's web worker created), the kernel's own start (worker created
-  to ready: Pyodide's boot, its packages, the kernel's imports); then the first cell (Shift+Enter
-  on ps1's first code cell to its output: installing and importing the course, and the cell's
-  work);
+- the parts of it: page load (navigation to the notebook shown); the kernel's web worker
+  created (from navigation: the notebook page creates it as soon as it has read the site's
+  settings, and begins Pyodide's boot there while JupyterLite loads; docs/lite.md,
+  "Start-up"); kernel ready after the notebook is shown (the app starting a session and the
+  kernel, which takes the boot under way); then the first cell (Shift+Enter on ps1's first
+  code cell to its output: installing and importing the course, and the cell's work);
 - bytes the server sent for the cold open and for the warm one (all from the site);
 - snapshot requests: how often the kernel's memory snapshot was fetched (0 on a warm start:
   the worker took it, gunzipped, from the browser's Cache Storage; docs/lite.md);
@@ -212,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         opens = [run[index] for run in runs]
         row(f"{name} start: kernel ready", [o.ready for o in opens], "s", TARGETS[name])
         row("  page load (notebook shown)", [o.shown for o in opens], "s")
-        row("  app starts the kernel (worker created)", [o.worker - o.shown for o in opens], "s")
-        row("  kernel start (Pyodide, packages, IPython)", [o.ready - o.worker for o in opens],
+        row("  kernel's worker created", [o.worker for o in opens], "s")
+        row("  kernel ready after the notebook is shown", [o.ready - o.shown for o in opens],
             "s")  # fmt: skip
         row(f"{name}: first cell, Shift+Enter to output", [o.cell for o in opens], "s")
         row(f"{name}: kernel ready + first cell", [o.ready + o.cell for o in opens], "s")
