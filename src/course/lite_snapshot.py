@@ -74,22 +74,24 @@ const { loadPyodide } = await import(pyodideUrl);
 const py = await loadPyodide({ indexURL, _makeSnapshot: true,
                                stdout: () => {}, stderr: (line) => console.error(line) });
 /* the files the packages add, in one image: [index length][index JSON][contents...] */
-const files = (root) => py.FS.readdir(root).filter((name) => name !== "." && name !== "..")
+const walk = (root) => py.FS.readdir(root).filter((name) => name !== "." && name !== "..")
   .flatMap((name) => {
     const path = `${root}/${name}`;
-    return py.FS.isDir(py.FS.stat(path).mode) ? [[path, null], ...files(path)] : [[path, 0]];
+    const dir = py.FS.isDir(py.FS.stat(path).mode);
+    return dir ? [{ path, dir }, ...walk(path)] : [{ path, dir }];
   });
 const site = py.runPython("import sysconfig; sysconfig.get_path('purelib')").replace(/^[/]+/, "/");
-const before = new Set(files(site).map(([path]) => path));
+const before = new Set(walk(site).map(({ path }) => path));
 await py.loadPackage(JSON.parse(packages));
-const added = files(site).filter(([path]) => !before.has(path));
-const library = added.find(([path]) => /[.]so([.]|$)/.test(path));
-if (library) throw new Error(`a preloaded package has a shared library: ${library[0]}`);
-const contents = added.filter(([, size]) => size !== null).map(([path]) => py.FS.readFile(path));
+const added = walk(site).filter(({ path }) => !before.has(path));
+const paths = added.filter(({ dir }) => !dir).map(({ path }) => path);
+const library = paths.find((path) => /[.]so([.]|$)/.test(path));
+if (library) throw new Error(`a preloaded package has a shared library: ${library}`);
+const contents = paths.map((path) => py.FS.readFile(path));
 const index = new TextEncoder().encode(JSON.stringify({
   packages: { ...py.loadedPackages },
-  dirs: added.filter(([, size]) => size === null).map(([path]) => path),
-  files: added.filter(([, size]) => size !== null).map(([path], i) => [path, contents[i].length]),
+  dirs: added.filter(({ dir }) => dir).map(({ path }) => path),
+  files: paths.map((path, i) => [path, contents[i].length]),
 }));
 const length = new Uint8Array(new Uint32Array([index.length]).buffer);
 const image = Buffer.concat([length, index, ...contents]);
