@@ -20,8 +20,9 @@ is opened in JupyterLite's notebook app:
   kernel, which takes the boot under way); then the first cell (Shift+Enter on ps1's first
   code cell to its output: installing and importing the course, and the cell's work);
 - bytes the server sent for the cold open and for the warm one (all from the site);
-- snapshot requests: how often the kernel's memory snapshot was fetched (0 on a warm start:
-  the worker took it, gunzipped, from the browser's Cache Storage; docs/lite.md);
+- snapshot and files image requests: how often the kernel's memory snapshot and its
+  packages' files image were fetched (0 on a warm start: the worker took them, gunzipped, from
+  the browser's Cache Storage; docs/lite.md);
 - CPU seconds the browser's processes used for the open: unlike the times, it barely moves with
   the machine's load, so it shows whether a change made the start-up cheaper;
 - the site's size on disk.
@@ -115,7 +116,7 @@ class Open:
     sent: int
     cpu: float
     external: int
-    snapshot_fetches: int  # requests for the kernel's memory snapshot (0: from Cache Storage)
+    snapshot_fetches: int  # requests for the snapshot and files image (0: from Cache Storage)
 
 
 def site_size(site: Path) -> int:
@@ -158,7 +159,7 @@ def open_exercise(pw: Any, profile: Path, url: str) -> Open:
     def count(request: Any) -> None:
         url = request.url
         external[0] += "127.0.0.1" not in url and not url.startswith(("data:", "blob:"))
-        snapshots[0] += "/kernel-snapshot-" in url
+        snapshots[0] += "/kernel-snapshot-" in url or "/kernel-files-" in url
 
     context.on("request", count)
     page = context.new_page()
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             "s")  # fmt: skip
         row(f"{name}: first cell, Shift+Enter to output", [o.cell for o in opens], "s")
         row(f"{name}: kernel ready + first cell", [o.ready + o.cell for o in opens], "s")
-        row(f"{name}: snapshot requests",
+        row(f"{name}: snapshot and files image requests",
             [float(o.snapshot_fetches) for o in opens], "")  # fmt: skip
         row(f"{name}: browser CPU for the open", [o.cpu for o in opens], "s")
         row(f"{name}: bytes sent", [o.sent / 1e6 for o in opens], "MB")
