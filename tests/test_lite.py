@@ -626,6 +626,35 @@ def test_an_early_start_with_other_settings_than_the_kernels_is_not_taken(
     assert any("other settings than the kernel's" in w for w in lite_page.warnings)
 
 
+# Every save of the workspace (a write to the app's state store) is begun and never ends, as in
+# a browser whose storage stalls: its transaction's completion is never reported.
+STALLED_SAVES = """
+window.__workspaceSaves = 0;
+const transaction = IDBDatabase.prototype.transaction;
+IDBDatabase.prototype.transaction = function (stores, mode) {
+  const made = transaction.apply(this, arguments);
+  if (String(stores) === "statedb" && mode === "readwrite") {
+    window.__workspaceSaves += 1;
+    Object.defineProperty(made, "oncomplete", { set() {}, get() { return null; } });
+  }
+  return made;
+};
+"""
+
+
+@pytest.mark.browser
+def test_the_notebook_opens_without_waiting_for_the_workspaces_save(
+        lite_page: LitePage, lite_site: Path) -> None:  # fmt: skip
+    # JupyterLab's first route waited for a debounced save of the workspace before it opened
+    # the notebook (about 1 s of every start); the site does not (lite_workspace_wait.py). With
+    # that save stalled, the old front end never showed the notebook.
+    lite_page.context.add_init_script(STALLED_SAVES)
+    text = _snapshot_of_the_kernel(lite_page)
+    assert f"SNAPSHOT={snapshot_marker(lite_site / 'static' / 'pyodide')}" in text
+    # the workspace is still saved: the save was begun, only not waited for
+    assert lite_page.page.evaluate("window.__workspaceSaves") >= 1
+
+
 def _reference_answers() -> dict[str, str]:
     """grade_id -> the reference solution of each code answer cell of the assignment."""
     nb = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)

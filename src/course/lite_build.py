@@ -45,6 +45,7 @@ from course.lite_snapshot import (
     snapshot_name,
     worker_settings,
 )
+from course.lite_workspace_wait import WorkspaceWaitError, unblock_routing
 
 REPO = Path(__file__).resolve().parents[2]
 LITE = REPO / "lite"
@@ -676,6 +677,7 @@ def build_site(output: Path, work: Path) -> dict[str, list[str]]:
         raise LiteBuildError(f"the site names the snapshot {settings['file']}, not {made}")
     kernel_static = output / "extensions" / "@jupyterlite" / "pyodide-kernel-extension" / "static"
     add_early_start(output, kernel_static, patch_workers(kernel_static))
+    unblock_routing(output / "build")
     check_offline(output)
     (output / "replaced-cells.json").write_text(json.dumps(replaced, indent=1))
     return replaced
@@ -701,7 +703,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             return 2
         output = Path(args[0])
         replaced = build_site(output, output.parent.parent / ".lite-work")
-    except (LiteBuildError, SnapshotError, EarlyStartError) as error:
+    except (LiteBuildError, SnapshotError, EarlyStartError, WorkspaceWaitError) as error:
         print(f"lite build: {error}", file=sys.stderr)
         return 1
     print(f"The in-browser site is built: {output}/")
