@@ -88,3 +88,11 @@ def test_the_front_end_is_never_patched_twice(tmp_path: Path) -> None:
     unblock_routing(tmp_path)
     with pytest.raises(WorkspaceWaitError, match="patched already"):
         unblock_routing(tmp_path)
+
+
+def test_a_front_end_with_the_command_twice_fails_and_is_left_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "jlab_core.0123.js").write_text(STATE)
+    (tmp_path / "jlab_core.4567.js").write_text(STATE)
+    with pytest.raises(WorkspaceWaitError, match="2 places"):
+        unblock_routing(tmp_path)
+    assert [p.read_text() for p in sorted(tmp_path.glob("*.js"))] == [STATE, STATE]

@@ -48,22 +48,20 @@ def _in_load_state(text: str, at: int) -> bool:
 def unblock_routing(build: Path) -> Path:
     """Patch the front end's scripts in ``build`` (the site's ``build/`` folder) so that
     loading the state does not wait for its save; returns the file patched."""
-    found = []
+    found: list[tuple[Path, str]] = []  # (file, its text patched)
     for path in sorted(build.glob("*.js")):
         text = path.read_text(encoding="utf-8")
         if _COMMAND not in text:
             continue
         matches = [m for m in _WAIT.finditer(text) if _in_load_state(text, m.start())]
-        if not matches:
-            if re.search(r"\}void \w+\.invoke\(\);\}\}\)", text):
-                raise WorkspaceWaitError(f"{path} is patched already: build from a fresh copy")
-            continue
+        if not matches and re.search(r"\}void \w+\.invoke\(\);\}\}\)", text):
+            raise WorkspaceWaitError(f"{path} is patched already: build from a fresh copy")
         for match in reversed(matches):
             new = match["clone"] + _MARK.format(save=match["save"]) + match["end"]
-            text = text[: match.start()] + new + text[match.end():]
-        path.write_text(text, encoding="utf-8")
-        found.extend([path] * len(matches))
-    if len(found) != 1:
+            found.append((path, text[: match.start()] + new + text[match.end():]))
+    if len(found) != 1:  # nothing is written unless the command is found exactly once
         raise _fail(f"{len(found)} places in {build} wait for the workspace's save as "
                     f"`{_WAIT.pattern}` in the loadState command, not one")  # fmt: skip
-    return found[0]
+    path, text = found[0]
+    path.write_text(text, encoding="utf-8")
+    return path
