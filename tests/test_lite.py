@@ -629,16 +629,18 @@ def test_an_early_start_with_other_settings_than_the_kernels_is_not_taken(
 # Every save of the workspace (a write to the app's state store) is begun and never ends, as in
 # a browser whose storage stalls: its transaction's completion is never reported.
 STALLED_SAVES = """
-window.__workspaceSaves = 0;
-const transaction = IDBDatabase.prototype.transaction;
-IDBDatabase.prototype.transaction = function (stores, mode) {
-  const made = transaction.apply(this, arguments);
-  if (String(stores) === "statedb" && mode === "readwrite") {
-    window.__workspaceSaves += 1;
-    Object.defineProperty(made, "oncomplete", { set() {}, get() { return null; } });
-  }
-  return made;
-};
+(() => {
+  window.__workspaceSaves = 0;
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode) {
+    const made = transaction.apply(this, arguments);
+    if (String(stores) === "statedb" && mode === "readwrite") {
+      window.__workspaceSaves += 1;
+      Object.defineProperty(made, "oncomplete", { set() {}, get() { return null; } });
+    }
+    return made;
+  };
+})();
 """
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from course.lite_workspace_wait import WorkspaceWaitError, unblock_routing
 
-# The command's body as JupyterLab 4.5 minifies it, with another command after it.
+# The command's body as the front end of jupyterlite-core 0.8.6 carries it (minified), with
+# the command after it.
 STATE = (
     'd.addCommand(v.loadState,{label:a.__("Load state"),execute:async n=>{if(l)return;'
     'try{let n=await u.fetch(c);l||(l=!0,m.resolve({type:"overwrite",contents:n.data}))}'
