@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from course.lite_early_start import (
     write_early_start,
 )
 from course.lite_snapshot import patch_workers
+from tests.support.jupyterlite_app import extract_app_files
 
 KERNEL = (
     'class K{constructor(e){this._worker=this.initWorker(e)}initWorker(e){let t=e=>new Worker(e,'
@@ -38,15 +38,8 @@ PAGE = """<script>
 
 def _app_page(tmp_path: Path) -> Path:
     """The notebook app's page as jupyterlite-core ships it, in a site folder of its own."""
-    import jupyterlite_core
-
-    tgz = next(Path(jupyterlite_core.__file__).parent.glob("jupyterlite-app-*.tgz"))
     site = tmp_path / "site"
-    (site / "notebooks").mkdir(parents=True)
-    with tarfile.open(tgz) as tar:
-        member = tar.extractfile("package/notebooks/index.html")
-        assert member is not None
-        (site / "notebooks" / "index.html").write_bytes(member.read())
+    assert extract_app_files(site, lambda name: name == "notebooks/index.html")
     return site
 
 

@@ -6,12 +6,13 @@ front end stops the build. What the browser does with it is checked in tests/tes
 
 from __future__ import annotations
 
-import tarfile
+import re
 from pathlib import Path
 
 import pytest
 
 from course.lite_workspace_wait import WorkspaceWaitError, unblock_routing
+from tests.support.jupyterlite_app import extract_app_files
 
 # The command's body as the front end of jupyterlite-core 0.8.6 carries it (minified), with
 # the command after it.
@@ -28,19 +29,9 @@ STATE = (
 def _front_end(tmp_path: Path) -> Path:
     """The site's ``build/`` folder with the front end's scripts as jupyterlite-core ships
     them."""
-    import jupyterlite_core
-
-    tgz = next(Path(jupyterlite_core.__file__).parent.glob("jupyterlite-app-*.tgz"))
-    build = tmp_path / "build"
-    build.mkdir()
-    with tarfile.open(tgz) as tar:
-        for member in tar.getmembers():
-            if member.name.startswith("package/build/") and member.name.endswith(".js") \
-                    and "/" not in member.name.removeprefix("package/build/"):
-                data = tar.extractfile(member)
-                assert data is not None
-                (build / Path(member.name).name).write_bytes(data.read())
-    return build
+    scripts = re.compile(r"build/[^/]+\.js")
+    assert extract_app_files(tmp_path, lambda name: scripts.fullmatch(name) is not None)
+    return tmp_path / "build"
 
 
 def test_loading_the_state_no_longer_waits_for_its_save(tmp_path: Path) -> None:

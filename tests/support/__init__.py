@@ -18,6 +18,8 @@ What lives where:
 - ``jupyter``  throwaway Jupyter servers: ``run_jupyter_server``, ``running_server``,
                ``isolated_env``, ``root_flag``, ``JupyterServer``
 - ``ports``    ``free_port``
+- ``jupyterlite_app``  jupyterlite-core's front end as it ships it (``app_archive``,
+               ``extract_app_files``), to pin the build's patches of it
 - ``guide``    the instructor's guide's fenced blocks (``GUIDE``, ``blocks``, ``lines``)
 - ``sandbox``  ``run_in_sandbox`` (cells in a bubblewrap kernel, optionally in a cgroup),
                ``run_in_group`` (in a group of the ``group_tree`` fixture), the hostile cells
