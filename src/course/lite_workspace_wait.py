@@ -25,6 +25,7 @@ _WAIT = re.compile(
 )
 _COMMAND = ".loadState,{"
 _MARK = "void {save}.invoke();"  # as long as `await {save}.invoke()`
+_PATCHED = re.compile(r"\}void \w+\.invoke\(\);\}\}\)")  # _MARK where the wait was
 
 
 class WorkspaceWaitError(RuntimeError):
@@ -48,20 +49,19 @@ def _in_load_state(text: str, at: int) -> bool:
 def unblock_routing(build: Path) -> Path:
     """Patch the front end's scripts in ``build`` (the site's ``build/`` folder) so that
     loading the state does not wait for its save; returns the file patched."""
-    found: list[tuple[Path, str]] = []  # (file, its text patched)
+    found: list[tuple[Path, str, re.Match[str]]] = []  # (file, its text, the wait in it)
     for path in sorted(build.glob("*.js")):
         text = path.read_text(encoding="utf-8")
         if _COMMAND not in text:
             continue
         matches = [m for m in _WAIT.finditer(text) if _in_load_state(text, m.start())]
-        if not matches and re.search(r"\}void \w+\.invoke\(\);\}\}\)", text):
+        if not matches and _PATCHED.search(text):
             raise WorkspaceWaitError(f"{path} is patched already: build from a fresh copy")
-        for match in reversed(matches):
-            new = match["clone"] + _MARK.format(save=match["save"]) + match["end"]
-            found.append((path, text[: match.start()] + new + text[match.end():]))
+        found.extend((path, text, match) for match in matches)
     if len(found) != 1:  # nothing is written unless the command is found exactly once
         raise _fail(f"{len(found)} places in {build} wait for the workspace's save as "
                     f"`{_WAIT.pattern}` in the loadState command, not one")  # fmt: skip
-    path, text = found[0]
-    path.write_text(text, encoding="utf-8")
+    path, text, match = found[0]
+    new = match["clone"] + _MARK.format(save=match["save"]) + match["end"]
+    path.write_text(text[: match.start()] + new + text[match.end():], encoding="utf-8")
     return path
