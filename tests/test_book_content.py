@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup, Tag
+from markdown_it import MarkdownIt
 
 from course.quiz.bank import load_bank
 from course.quotations import as_plain_text
@@ -150,6 +151,35 @@ def test_every_paragraph_cited_in_a_quiz_bank_exists() -> None:
                 except UnknownParagraphError as exc:
                     missing.append(f"{path.relative_to(REPO)}: {exc}")
     assert not missing, "\n".join(missing)
+
+
+def empty_table_cells(text: str) -> list[int]:
+    """The source lines of table rows with an empty body cell. A row broken over two lines
+    becomes two rows padded with empty cells, which pairs a claim with the wrong evidence; a
+    header's corner cell may be empty, a body cell never is in this book ("(same)", "None")."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    lines = []
+    for i, token in enumerate(tokens):
+        if token.type == "tr_open" and token.map:
+            row = token.map[0] + 1
+        if token.type == "td_open" and not tokens[i + 1].content.strip():
+            lines.append(row)
+    return sorted(set(lines))
+
+
+def test_no_table_row_has_an_empty_cell() -> None:
+    broken = [f"{path.relative_to(REPO)}:{line}"
+              for path in sorted(BOOK.rglob("*.md"))
+              for line in empty_table_cells(path.read_text(encoding="utf-8"))]
+    assert not broken, f"table rows with an empty cell (a row broken over two lines?): {broken}"
+
+
+def test_table_check_catches_a_row_broken_over_two_lines() -> None:
+    table = ("| Claim | Reason | Evidence |\n|---|---|---|\n"
+             "| Russia may help {para}`A7` | ties deepen\n {quote}`political clout <A8>` | "
+             "Energy {para}`A10` |\n| Whole row | reason | evidence |\n")
+    assert empty_table_cells(table) == [3, 4]
+    assert empty_table_cells("| | A | B |\n|---|---|---|\n| row | a | b |\n") == []
 
 
 def test_citation_checks_catch_a_paragraph_that_does_not_exist() -> None:
