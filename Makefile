@@ -22,15 +22,20 @@ setup: $(STAMP) ## create or update .venv from the lock file
 
 # The execution cache keys a notebook on its code only, so a quiz cell would keep showing an
 # old bank. When a bank or the quiz renderer changes, the cached pages are dropped.
-QUIZ_INPUTS := $(wildcard book/quizzes/*.yaml src/course/quiz/*.py src/course/quiz/assets/*)
+QUIZ_INPUTS := $(wildcard book/quizzes/*.yaml src/course/quiz/*.py src/course/quiz/types/*.py \
+                          src/course/quiz/assets/*)
 _build/.quiz-inputs: $(QUIZ_INPUTS)
 	@rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
+# The release folder, as nbgrader_config.py names it (CourseDirectory.release_directory;
+# tests/test_setup.py keeps the two in step).
+RELEASE := exercises
+
 # The book is rebuilt only when one of its inputs is newer than the last successful build;
 # the stamp is removed when a build fails, so a failed build is never taken as up to date.
 BOOK_INPUTS := _config.yml _toc.yml $(shell find book src/course -type f -not -name '*.pyc' 2>/dev/null) \
-               $(wildcard exercises/*/*.ipynb)  # titles on book/exercises.md
+               $(wildcard $(RELEASE)/*/*.ipynb)  # titles on book/exercises.md
 BOOK_STAMP  := _build/.book-built
 $(BOOK_STAMP): $(STAMP) _build/.quiz-inputs $(BOOK_INPUTS)
 	@rm -f $@
@@ -52,7 +57,7 @@ $(LITE_NODE): lite/package.json lite/package-lock.json
 lite-deps: $(LITE_NODE) ## install Pyodide's core for the in-browser site (npm ci in lite/)
 
 LITE_STAMP  := _build/.lite-built
-LITE_INPUTS := _toc.yml requirements.lock lite/wheels.lock $(wildcard exercises/*/*.ipynb book/*.md) \
+LITE_INPUTS := _toc.yml requirements.lock lite/wheels.lock $(wildcard $(RELEASE)/*/*.ipynb book/*.md) \
                $(shell find book/quizzes src/course -type f -not -name '*.pyc' 2>/dev/null)
 $(LITE_STAMP): $(STAMP) $(LITE_NODE) $(LITE_INPUTS)
 	@rm -f $@

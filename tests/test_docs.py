@@ -47,3 +47,26 @@ def test_readme_links_the_design_pages() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for page in ("docs/architecture.md", "docs/sandbox.md"):
         assert page in readme
+
+
+def test_every_repository_path_a_page_names_exists() -> None:
+    """A path in backticks in a Markdown page (`tests/support/page_weight.py`) names a file or
+    folder of the repository: a page that names a moved file sends a newcomer nowhere. Paths
+    of runtime folders (git-ignored) and patterns (`psN`, `<name>`) are not files to check."""
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    top = {name.split("/")[0] for name in names if "/" in name}
+    token = re.compile(r"`([\w.\-/]+)`")
+    candidates = {(page, n, word)
+                  for page in names if page.endswith(".md")
+                  for n, line in enumerate((ROOT / page).read_text(encoding="utf-8").splitlines(),
+                                           start=1)
+                  for word in token.findall(line)
+                  if "/" in word and word.split("/")[0] in top and "psN" not in word}
+    absent = {c for c in candidates if not (ROOT / c[2]).exists()}
+    ignored = set(subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=ROOT,
+                                 input="\n".join(c[2] for c in absent), capture_output=True,
+                                 text=True).stdout.split())
+    missing = sorted(f"{page}:{n}: {path}" for page, n, path in absent
+                     if path not in ignored)
+    assert not missing, "these pages name paths that do not exist:\n" + "\n".join(missing)

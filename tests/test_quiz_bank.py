@@ -19,7 +19,6 @@ def test_the_test_bank_has_every_question_type() -> None:
 
     bank = load_bank("all-question-types", BANKS)
     assert {q.type for q in bank.questions} == set(REGISTRY)
-    assert len(REGISTRY) == 7
 
 
 @pytest.mark.parametrize(
@@ -96,4 +95,5 @@ def test_cli_check_passes_on_a_valid_folder(tmp_path: Path) -> None:
     shutil.copy(BANKS / "all-question-types.yaml", tmp_path)
     proc = _check(str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert "1 bank(s), 7 question(s): all valid" in proc.stdout
+    questions = len(load_bank("all-question-types", BANKS).questions)
+    assert f"1 bank(s), {questions} question(s): all valid" in proc.stdout

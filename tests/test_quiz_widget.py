@@ -11,6 +11,9 @@ from course.quiz.bank import load_bank
 from course.quiz.progress import ProgressStore
 
 BANKS = Path(__file__).parent / "fixtures" / "banks"
+# the all-types bank has one question or more per type: counts follow it, so a new type's
+# question changes no test here (src/course/quiz/README.md, Adding a question type)
+TOTAL = len(load_bank("all-question-types", BANKS).questions)
 
 
 @pytest.fixture
@@ -33,15 +36,21 @@ def test_check_shows_feedback_score_and_records(quiz, store: ProgressStore) -> N
     view.controls[0].value = "b"
     view.check_button.click()
     assert "Not correct" in view.feedback.value and "A1 starts from recent" in view.feedback.value
-    assert "Score: 0 of 7 (1 of 7 questions checked)" in quiz.summary.value
+    assert f"Score: 0 of {TOTAL} (1 of {TOTAL} questions checked)" in quiz.summary.value
     assert [a["question"] for a in store.attempts()] == ["aqt-identical-bio"]
     view.controls[0].value = "a"
     view.check_button.click()
-    assert "Correct" in view.feedback.value and "Score: 1 of 7" in quiz.summary.value
+    assert "Correct" in view.feedback.value and f"Score: 1 of {TOTAL}" in quiz.summary.value
     assert store.latest_scores() == {"aqt-identical-bio": 1.0}
 
 
 def test_every_type_can_be_answered(quiz, store: ProgressStore) -> None:
+    """Each type answered through its widgets as a student would; single choice is answered in
+    test_check_shows_feedback_score_and_records."""
+    from course.quiz.types import REGISTRY
+
+    choice = _view(quiz, "aqt-identical-bio")
+    choice.controls[0].value = "a"
     _view(quiz, "aqt-same-author").controls[0].value = True
     ms = _view(quiz, "aqt-b-no-intervention")
     wanted = {o.text for o in ms.question.options if o.id in {"b4", "b8"}}
@@ -56,12 +65,18 @@ def test_every_type_can_be_answered(quiz, store: ProgressStore) -> None:
     match = _view(quiz, "aqt-which-article")
     for drop, pair in zip(match.controls, match.question.pairs, strict=True):
         drop.value = pair.answer
-    for view in quiz.questions[1:]:
+    answered = [choice, ms, *(_view(quiz, qid) for qid in (
+        "aqt-same-author", "aqt-paragraphs-a", "aqt-realpolitik", "aqt-b-order",
+        "aqt-which-article"))]
+    untested = sorted(set(REGISTRY) - {view.question.type for view in answered})
+    assert not untested, (f"answer a question of type(s) {untested} here through its widgets "
+                          "(src/course/quiz/README.md, Adding a question type, step 5)")
+    for view in answered:
         view.check_button.click()
     assert "Partly correct" in ms.feedback.value and "0.6667" in ms.feedback.value
-    assert all("Correct" in v.feedback.value for v in quiz.questions[2:])
-    assert "Score: 5.67 of 7" in quiz.summary.value
-    assert len(store.attempts()) == 6
+    assert all("Correct" in v.feedback.value for v in answered if v is not ms)
+    assert f"Score: 6.67 of {TOTAL}" in quiz.summary.value
+    assert len(store.attempts()) == len(answered)
 
 
 def test_explanation_and_retry(quiz) -> None:
@@ -75,7 +90,7 @@ def test_explanation_and_retry(quiz) -> None:
     assert "leaves out the author note" in view.feedback.value
     view.retry_button.click()
     assert view.controls[0].value == "" and view.result is None
-    assert "(0 of 7 questions checked)" in quiz.summary.value
+    assert f"(0 of {TOTAL} questions checked)" in quiz.summary.value
 
 
 def test_ordering_needs_each_position_once(quiz) -> None:
@@ -131,7 +146,7 @@ def test_empty_check_is_neither_graded_nor_recorded(quiz, store: ProgressStore) 
         assert number.check() is None
     view.check_button.click()
     assert view.feedback.value == "Answer the question first, then check."
-    assert store.attempts() == [] and "(0 of 7 questions checked)" in quiz.summary.value
+    assert store.attempts() == [] and f"(0 of {TOTAL} questions checked)" in quiz.summary.value
 
 
 def test_practice_mastery_updates_and_resets_in_two_steps(
@@ -142,20 +157,24 @@ def test_practice_mastery_updates_and_resets_in_two_steps(
     (folder / "all-question-types.yaml").write_bytes(
         (BANKS / "all-question-types.yaml").read_bytes()
     )
-    view = practice(size=7, seed=1, folder=folder)
+    view = practice(size=TOTAL, seed=1, folder=folder)
     panel = view.children[1]
-    assert "<td>0 of 4</td><td>0%</td>" in panel.table.value
+    structure = sum(q.objective == "aqt-structure"
+                    for q in load_bank("all-question-types", BANKS).questions)
+    assert f"<td>0 of {structure}</td><td>0%</td>" in panel.table.value
     q = _view(view, "aqt-b-order")
     rank = {i.text: k for k, i in enumerate(q.question.items, 1)}
     for drop in q.controls:
         drop.value = rank[drop.description]
     q.check_button.click()
-    assert "<td>1 of 4</td><td>25%</td>" in panel.table.value
-    assert [b.value for b in panel.bars.children if b.description == "aqt-structure:"] == [0.25]
+    assert f"<td>1 of {structure}</td><td>{1 / structure:.0%}</td>" in panel.table.value
+    assert [b.value for b in panel.bars.children if b.description == "aqt-structure:"] == [
+        pytest.approx(1 / structure)]
     panel.reset_button.click()
     assert store.attempts() and panel.reset_button.description == "Click again to confirm"
     panel.reset_button.click()
-    assert store.attempts() == [] and "<td>0 of 4</td><td>0%</td>" in panel.table.value
+    assert store.attempts() == [] and f"<td>0 of {structure}</td><td>0%</td>" in (
+        panel.table.value)
 
 
 def test_quotations_show_as_quotations_in_every_widget_and_in_the_book(quiz) -> None:

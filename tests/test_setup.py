@@ -85,3 +85,14 @@ def test_npm_packages_are_pinned_and_installed_once(node: Path) -> None:
     dry = subprocess.run(["make", "-n", "node-deps"], cwd=REPO, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert "npm ci" not in dry.stdout
+
+
+def test_the_makefile_names_the_release_folder_as_the_config_does() -> None:
+    """make rebuilds the book and the site when a student version changes: it must watch the
+    folder nbgrader_config.py releases into."""
+    from course.settings import folder, load_config
+
+    release = folder(load_config(REPO), "release").relative_to(REPO).as_posix()
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert re.search(rf"^RELEASE := {re.escape(release)}$", makefile, re.M), (
+        f"nbgrader_config.py releases into {release}/: set RELEASE in the Makefile to match")

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import click
 
-from course.grading.limits import Limits  # light: the defaults shown in --help
+from course.grading.limits import (  # light: the defaults shown in --help
+    DEFAULT_CELL_TIMEOUT,
+    DEFAULT_MEMORY,
+    Limits,
+)
 from course.settings import CONFIG_NAME, find_root, folder, load_config
 
 
@@ -121,10 +125,11 @@ def import_(course: Course, assignment: str, source: Path, roster: Path | None) 
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Parallel kernels (default: number of cores).")
 @click.option("--timeout", type=click.IntRange(min=1), default=None,
-              help="Seconds per cell before it is interrupted (default: config, 30).")
+              help="Seconds per cell before it is interrupted (default: "
+                   f"nbgrader_config.py's Execute.timeout, else {DEFAULT_CELL_TIMEOUT}).")
 @click.option("--memory", default=None,
               help="Memory for each submission, all its processes together, e.g. 2GiB "
-                   "(default 2GiB).")
+                   f"(default {DEFAULT_MEMORY}).")
 @click.option("--processes", type=click.IntRange(min=32), default=None,
               help="Processes and threads a submission may run at once (default "
                    f"{Limits.processes}; a bare kernel uses about 11).")

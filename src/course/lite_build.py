@@ -13,9 +13,10 @@
 - for a faster start (docs/lite.md, "Start-up"): the kernel's own wheels in the same lock,
   fetched at once while Pyodide boots, and every wheel with its modules' bytecode, compiled by
   Pyodide's own Python under Node;
-- the student notebooks of ``exercises/``, the chapters and the practice page of ``book/``
-  (converted by jupytext), read from their sources at every build. A cell that needs a package
-  with no browser build is replaced by one that says so and what to do instead.
+- the student notebooks of the release folder (``exercises/``), the chapters and the practice
+  page of ``book/`` (converted by jupytext), read from their sources at every build. A cell
+  that needs a package with no browser build is replaced by one that says so and what to do
+  instead.
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ from course.lite_snapshot import (
     worker_settings,
 )
 from course.lite_workspace_wait import WorkspaceWaitError, unblock_routing
+from course.settings import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
+# The site's folder of student versions: part of its addresses, whatever the course's
+# release folder is called.
+SITE_EXERCISES = "exercises"
 LITE = REPO / "lite"
 PYODIDE_NPM = LITE / "node_modules" / "pyodide"
 WHEELS_LOCK = LITE / "wheels.lock"
@@ -555,8 +560,15 @@ def site_path(page: Path) -> str:
 
 
 def exercise_notebooks() -> list[Path]:
-    """The student versions of the assignments, as the site carries them."""
-    return sorted((REPO / "exercises").glob("ps*/*.ipynb"))
+    """The student versions of the assignments (the course's release folder)."""
+    from course.settings import folder, load_config
+
+    return sorted(folder(load_config(REPO), "release").glob("ps*/*.ipynb"))
+
+
+def exercise_site_path(notebook: Path) -> str:
+    """Where the site keeps the student version ``notebook`` (the site's own layout)."""
+    return f"{SITE_EXERCISES}/{notebook.parent.name}/{notebook.name}"
 
 
 def notebook_title(path: Path) -> str:
@@ -582,7 +594,7 @@ def write_contents(dest: Path) -> dict[str, list[str]]:
     replaced: dict[str, list[str]] = {}
     for source in exercise_notebooks():
         nb = nbformat.read(source, as_version=4)
-        target = dest / "exercises" / source.parent.name / source.name
+        target = dest / exercise_site_path(source)
         replaced[target.relative_to(dest).as_posix()] = adapt_notebook(nb)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)

@@ -91,6 +91,10 @@ def load_config(
             config.SandboxedKernelManager.sandbox = False
         if timeout is not None:
             config.Execute.timeout = timeout
+        elif "timeout" not in config.Execute:
+            from course.grading.limits import DEFAULT_CELL_TIMEOUT
+
+            config.Execute.timeout = DEFAULT_CELL_TIMEOUT
         if memory is not None:
             config.SandboxedKernelManager.memory_limit = memory
     return config

@@ -302,17 +302,22 @@ def _drop_unwanted_assets(app: Sphinx, pagename: str, templatename: str, context
 
 
 class ExerciseNotebooks(SphinxDirective):
-    """The assignments of ``exercises/``, each with its title and a link that opens it in the
-    in-browser site."""
+    """The assignments of the release folder (exercises/), each with its title and a link that
+    opens it in the in-browser site."""
 
     def run(self) -> list[nodes.Node]:
-        from course.lite_build import exercise_notebooks, notebook_title, open_url
+        from course.lite_build import (
+            exercise_notebooks,
+            exercise_site_path,
+            notebook_title,
+            open_url,
+        )
 
         items = []
         prefix = "../" * self.env.docname.count("/")
         for path in exercise_notebooks():
             self.env.note_dependency(str(path))
-            site_file = f"exercises/{path.parent.name}/{path.name}"
+            site_file = exercise_site_path(path)
             items.append(
                 f"<li><strong>{html.escape(path.parent.name)}</strong>: "
                 f"{html.escape(notebook_title(path))}. <a class='lite-open' "

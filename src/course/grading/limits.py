@@ -46,6 +46,14 @@ class LimitsUnavailable(RuntimeError):
     """No cgroup can be made here to hold a submission's processes."""
 
 
+# The defaults of `course autograde`, here with the other limits so that a newcomer finds them
+# in one place: memory for each submission (sandbox.py's memory_limit), and seconds per cell,
+# nbgrader's own Execute.timeout default written out (settings.load_config applies it unless
+# nbgrader_config.py or --timeout sets another).
+DEFAULT_MEMORY = "2GiB"
+DEFAULT_CELL_TIMEOUT = 30
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use, all its processes together."""

@@ -32,7 +32,7 @@ from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Integer, List, Unicode, default
 
 from .fonts import give_font_list
-from .limits import join_prefix
+from .limits import DEFAULT_MEMORY, join_prefix
 
 NOBODY = "65534"
 # The string hash seed of every grading kernel, cold or forked from the warm pool's zygote
@@ -262,7 +262,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._created_context = True
         return grading_context()
 
-    memory_limit = Unicode("2GiB", help="Memory limit: of each kernel process, and of a "
+    memory_limit = Unicode(DEFAULT_MEMORY, help="Memory limit: of each kernel process, and of a "
                            "submission's processes together (limits.py).").tag(
         config=True
     )
