@@ -30,3 +30,6 @@ c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 # loads it from the Jupyter server (jupyter_server_mathjax), feedback pages load none, so both
 # work offline. nbgrader's own templates stay the rest of the search path.
 c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS
+# Student code writes the HTML of its outputs: feedback pages and Formgrader's grading page show
+# them cleaned of scripts and event handlers (docs/sandbox.md, "Feedback and Formgrader pages").
+c.HTMLExporter.sanitize_html = True

@@ -8,12 +8,18 @@ tracebacks. The honest students are also graded alone by plain nbgrader: the sam
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import pytest
 
+from course.grading.limits import MAX_OUTPUT_BYTES
+from course.grading.outputs import write_feedback
 from course.grading.pipeline import StudentResult, autograde
+from course.settings import load_config
 from tests.support.course import (
+    HIDDEN_TESTS,
     autograded_cells,
     cell_scores,
     gradebook_is_sound,
@@ -48,7 +54,19 @@ HOSTILE = {
     "fills-working-folder-and-tmp": (set(), 0, 2),
     "leaves-thread-atexit-and-patched-modules": (set(), 0, 2),
     "kills-its-parent-and-the-zygote": ({"kernel-died"}, 0, 0),
+    # what the kernel's working folder must withstand (docs/sandbox.md, pitfalls 11 and 12)
+    "swaps-its-notebook-for-a-link": (set(), 0, 2),
+    "swaps-its-notebook-for-a-fifo": (set(), 0, 2),
+    "leaves-links-for-the-feedback": (set(), 1, 2),
+    "prints-the-hidden-tests-from-a-hook": (set(), 1, 2),
+    "spares-the-canary-by-its-words": ({"tampered"}, 0, 0),
+    "floods-its-output": ({"output-limit"}, 1, 2),
+    "writes-a-script-into-its-output": (set(), 1, 2),
+    "nested-too-deep-to-read": ({"unreadable"}, 0, 0),
+    # a full-marks notebook beside a link to the solutions (made by grade_batch): not run
+    "links-a-file-into-its-submission": ({"unsafe-file"}, 0, 0),
 }
+LINKED = "links-a-file-into-its-submission"
 
 
 def digest(folder: Path) -> str:
@@ -60,9 +78,63 @@ def grade_batch(root: Path, pool: bool) -> dict[str, StudentResult]:
     for scenario in HONEST:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
-        submit(root, scenario, f"hostile/{scenario}")
+        if scenario == LINKED:
+            submit(root, scenario, "honest/full-marks")
+            folder = root / "autograder/submitted" / scenario / "ps0"
+            (folder / "notes.txt").symlink_to(root / "solutions/ps0/questions.ipynb")
+        else:
+            submit(root, scenario, f"hostile/{scenario}")
     return {r.student: r for r in autograde(root, "ps0", timeout=CELL_TIMEOUT, memory="1GiB",
                                             progress=False, pool=pool)}
+
+
+def not_plain_files(folder: Path) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.is_symlink() or not (p.is_file() or p.is_dir())]
+
+
+def feedback_shows_nothing_hidden(root: Path) -> None:
+    """The feedback of the batch: no hidden test in any page (a hook printed them while they
+    ran), no link copied out of a working folder, no script of a student's in a page."""
+    write_feedback(load_config(root), "ps0")
+    feedback = root / "autograder/feedback"
+    assert not_plain_files(feedback) == []
+    pages = {p.parent.parent.name: p.read_text(encoding="utf-8") for p in feedback.rglob("*.html")}
+    assert set(pages) >= {"full-marks", "prints-the-hidden-tests-from-a-hook",
+                          "writes-a-script-into-its-output"}
+    for student, page in pages.items():
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert not [test for test in HIDDEN_TESTS if test in text], student
+    # the student's own answers are shown (they differ from the released stubs)
+    full = html.unescape(re.sub(r"<[^>]+>", "", pages["full-marks"]))
+    assert "return 2 * x" in full and "return len(text.split())" in full
+    hook = pages["prints-the-hidden-tests-from-a-hook"]
+    assert "SEEN" in hook and "hidden tests are not shown" in hook  # it printed; hidden lines cut
+    script = pages["writes-a-script-into-its-output"]
+    # its source is shown escaped; its output is shown as HTML without the script or handler,
+    # in feedback and on Formgrader's grading page, rendered as Formgrader renders it
+    assert "<b>bold</b>" in script and "<script>document.title" not in script
+    assert not re.search(r"<img[^>]*onerror", script)
+    grading_page = formgrade_page(root, "writes-a-script-into-its-output")
+    assert "<b>bold</b>" in grading_page and "<script>document.title" not in grading_page
+    assert not re.search(r"<img[^>]*onerror", grading_page)
+
+
+def formgrade_page(root: Path, student: str) -> str:
+    """The HTML Formgrader's submission view serves (nbgrader's formgrader.py configures its
+    HTMLExporter so, on top of the course's settings)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+
+    config = load_config(root)
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [
+        *config.HTMLExporter.extra_template_basedirs, handlers.template_path]
+    resources = {"assignment_id": "ps0", "notebook_id": "questions", "submission_id": "x",
+                 "index": 0, "total": 1, "base_url": "/", "student": student,
+                 "last_name": "", "first_name": "", "notebook_path": "/x"}
+    page, _ = HTMLExporter(config=config).from_filename(
+        str(root / f"autograder/autograded/{student}/ps0/questions.ipynb"), resources=resources)
+    return page
 
 
 def autograded(root: Path, student: str) -> list[dict]:
@@ -74,6 +146,7 @@ def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path,
     root = ps0_course
     solutions = digest(root / "solutions")
     results = grade_batch(root, pool=True)
+    submitted = digest(root / "autograder/submitted")
     # the pool graded the batch: no kernel of it fell back to a cold start (workers' notices
     # go to stderr, the parent's to the log)
     assert "NOTICE" not in caplog.text + capfd.readouterr().err
@@ -87,6 +160,14 @@ def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path,
         assert scores[scenario]["test_count_words"] == count, scenario
     huge = (root / "autograder/autograded/huge-output/ps0/questions.ipynb").stat().st_size
     assert huge < 200_000  # nbgrader's output limit applied
+    flood = root / "autograder/autograded/floods-its-output/ps0/questions.ipynb"
+    assert flood.stat().st_size < MAX_OUTPUT_BYTES  # ours: 20 MiB printed, 16 kept at most
+    # nothing the kernels left behind reached the grader's folders, and no submission changed
+    assert digest(root / "autograder/submitted") == submitted
+    assert not_plain_files(root / "autograder/autograded") == []
+    assert {p.name for p in (root / "autograder/autograded").rglob("*") if p.is_file()} == {
+        "questions.ipynb"}
+    feedback_shows_nothing_hidden(root)
 
     cold = make_course(tmp_path / "cold")
     cold_results = grade_batch(cold, pool=False)

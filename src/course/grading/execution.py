@@ -3,9 +3,16 @@ nbgrader's own Execute preprocessor. Workers never open the gradebook."""
 
 from __future__ import annotations
 
+import math
+import os
+import secrets
+import shutil
+import stat
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
@@ -14,11 +21,87 @@ from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
 from .integrity import Finding
+from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
 
-CANARY = "course-grader-canary"
-# A failing assert run after the student's code: if no error is recorded for it, the kernel's
-# error reporting was tampered with and no "passed" test of this notebook can be trusted.
-CANARY_SOURCE = f"assert False, {CANARY!r}"
+# An error's message and each traceback entry are cut to this many characters, and its
+# traceback to its last ERROR_ENTRIES entries: far beyond any real error, so only a submission
+# that raises a huge one is changed.
+ERROR_CHARS = 65536
+ERROR_ENTRIES = 200
+
+
+def canary_source() -> str:
+    """A failing check run after the student's code: if no error is recorded for it, the
+    kernel's error reporting was tampered with and no "passed" test of this notebook can be
+    trusted. Its words and form are drawn anew for every notebook, so that code cannot let
+    this one cell fail by its text (docs/sandbox.md, "Tamper detection")."""
+    token = secrets.token_hex(8)
+    a, b = secrets.randbelow(10**6), secrets.randbelow(10**6) + 10**6
+    # always an assert statement: what strips or patches asserts must reach it too
+    return secrets.choice([f"assert {a} == {b}, {token!r}",
+                           f"assert not {token!r}",
+                           f"assert {token!r} in {[secrets.token_hex(8)]!r}"])
+
+
+class NotebookTimeout(Exception):
+    """The notebook as a whole ran over its time."""
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute with two limits a notebook's cells cannot escape one by one: the
+    whole notebook's time (many cells that each stay under the cell timeout), and the bytes of
+    output the grader keeps in memory and writes to disk (docs/sandbox.md, pitfall 12). Error
+    outputs are always kept, cut short if need be: they are what fails a test."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        cell = self.timeout or 0
+        self.notebook_seconds = NOTEBOOK_TIMEOUT_CELLS * cell if cell > 0 else None
+        self.deadline = (math.inf if self.notebook_seconds is None
+                         else time.monotonic() + self.notebook_seconds)
+        self.output_bytes = 0
+        self.outputs_dropped = 0
+
+    def _get_timeout(self, cell: nbformat.NotebookNode | None) -> int | None:
+        timeout = super()._get_timeout(cell)
+        if self.deadline == math.inf:
+            return timeout
+        left = max(1, math.ceil(self.deadline - time.monotonic()))
+        return left if timeout is None else min(timeout, left)
+
+    def preprocess_cell(self, cell: nbformat.NotebookNode, resources: dict,
+                        index: int) -> tuple[nbformat.NotebookNode, dict]:
+        if time.monotonic() > self.deadline:
+            raise NotebookTimeout(f"the notebook ran for more than {self.notebook_seconds} s "
+                                  f"in all ({NOTEBOOK_TIMEOUT_CELLS} times the cell timeout)")
+        return super().preprocess_cell(cell, resources, index)
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        super().on_cell_executed(**kwargs)  # nbgrader adds the reply's error if none was shown
+        for output in kwargs["cell"].outputs:
+            if output.output_type == "error":
+                _shorten_error(output)
+
+    def output(self, outs: list, msg: dict, display_id: str | None,
+               cell_index: int) -> nbformat.NotebookNode | None:
+        size = sum(len(str(v)) for v in msg.get("content", {}).values())
+        self.output_bytes += size
+        if self.output_bytes <= MAX_OUTPUT_BYTES:
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") != "error":
+            self.outputs_dropped += 1
+            return None
+        _shorten_error(msg["content"])
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _shorten_error(error: dict) -> None:
+    """An error cut to ERROR_CHARS and ERROR_ENTRIES: its size is the student's to choose."""
+    if len(str(error.get("evalue", ""))) > ERROR_CHARS:
+        error["evalue"] = str(error["evalue"])[:ERROR_CHARS]
+    traceback = error.get("traceback", [])
+    if len(traceback) > ERROR_ENTRIES or any(len(str(t)) > ERROR_CHARS for t in traceback):
+        error["traceback"] = [str(t)[:ERROR_CHARS] for t in traceback[-ERROR_ENTRIES:]]
 
 
 @dataclass
@@ -44,17 +127,51 @@ def _cell_findings(nb: nbformat.NotebookNode, name: str) -> list[Finding]:
     return findings
 
 
+def working_copy(folder: Path) -> Path:
+    """A new folder for the kernel to work in, holding the regular files of ``folder`` and no
+    notebook. The kernel never sees the folder the grader reads and writes, so it cannot put a
+    link or a FIFO where the grader will write the notebook, leave files for the feedback, or
+    read the hidden tests from the autograded notebooks (docs/sandbox.md, pitfall 11). It lives
+    in the temporary folder, which every other kernel's sandbox covers."""
+    work = Path(tempfile.mkdtemp(prefix="course-work-"))
+    for parent, folders, files in os.walk(folder):  # links to folders are not entered
+        here = Path(parent)
+        folders[:] = [f for f in folders if f != ".ipynb_checkpoints"]
+        for name in files:
+            source = here / name
+            if source.suffix == ".ipynb" or not stat.S_ISREG(source.lstat().st_mode):
+                continue
+            target = work / here.relative_to(folder) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target, follow_symlinks=False)
+    return work
+
+
 def execute_notebook(path: str, config: Config) -> Execution:
-    """Run the notebook at ``path`` in place (its folder is the kernel's working folder)."""
+    """Run the notebook at ``path`` in a working copy of its folder (``working_copy``); the
+    executed notebook is written back to ``path``."""
     start = time.monotonic()
-    name = Path(path).stem
     nb = nbformat.read(path, as_version=4)
-    nb.cells.append(new_code_cell(CANARY_SOURCE))
-    resources = {"metadata": {"path": str(Path(path).parent)}}
+    nb.cells.append(new_code_cell(canary_source()))
+    work = working_copy(Path(path).parent)
+    try:
+        return _execute(nb, path, work, config, start)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
+             start: float) -> Execution:
+    name = Path(path).stem
+    resources = {"metadata": {"path": str(work)}}
+    executor = GradingExecute(config=config)
     try:
         # the grading config ends the kernel as soon as the canary has answered
         # (settings.load_config; docs/nbgrader-boundary.md, "Speed"; docs/sandbox.md, pitfall 9)
-        Execute(config=config).preprocess(nb, resources)
+        executor.preprocess(nb, resources)
+    except NotebookTimeout as error:
+        return Execution(path, False, time.monotonic() - start,
+                         [Finding("timeout", name, str(error))])
     except DeadKernelError:
         return Execution(path, False, time.monotonic() - start,
                          [Finding("kernel-died", name, "the kernel died while running the code")])
@@ -64,6 +181,10 @@ def execute_notebook(path: str, config: Config) -> Execution:
                          [Finding("not-executed", name, detail)])
     canary = nb.cells.pop()
     findings = _cell_findings(nb, name)
+    if executor.outputs_dropped:
+        findings.append(Finding(
+            "output-limit", name, f"its outputs went over {MAX_OUTPUT_BYTES // 2**20} MiB; "
+            f"{executor.outputs_dropped} later outputs were not kept (errors always are)"))
     if not any(o.get("output_type") == "error" for o in canary.get("outputs", [])):
         findings.append(Finding("tampered", name,
                                 "the code disabled error reporting, so tests cannot be trusted"))

@@ -5,6 +5,8 @@ both are detected here, from the released notebook (or, without it, the cells' o
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from nbgrader.utils import compute_checksum
 class Finding:
     """One thing wrong with a submission, as shown to instructor and student."""
 
-    kind: str  # unreadable, deleted-cell, edited-cell, timeout, memory-limit, process-limit, ...
+    kind: str  # unreadable, unsafe-file, deleted-cell, edited-cell, timeout, memory-limit, ...
     notebook: str
     detail: str
     cell: str | None = None
@@ -43,6 +45,8 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, list[Find
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return unreadable(f"not a notebook: the file is not valid JSON ({error})")
+    except RecursionError:  # one file nested too deep must not stop the batch
+        return unreadable("not a notebook: the JSON is nested too deeply to read")
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         return unreadable("not a notebook: JSON without notebook cells")
     if data.get("nbformat") != 4:
@@ -55,7 +59,27 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, list[Find
         nbformat.validate(nb)
     except (nbformat.ValidationError, ValueError, KeyError, TypeError) as error:
         return unreadable(f"not a valid notebook: {str(error).splitlines()[0]}")
+    except RecursionError:
+        return unreadable("not a valid notebook: it is nested too deeply to read")
     return nb, []
+
+
+def unsafe_entries(folder: Path) -> list[Finding]:
+    """Links, FIFOs, sockets and devices in a submission folder. nbgrader copies a submission
+    as the grader, following links and blocking on a FIFO, so a submission that holds one is
+    not graded at all (docs/sandbox.md, pitfall 11)."""
+    findings = []
+    for parent, folders, files in os.walk(folder):  # links to folders are listed, not entered
+        for name in sorted([*folders, *files]):
+            entry = Path(parent) / name
+            mode = entry.lstat().st_mode
+            if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+                continue
+            what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+            findings.append(Finding(
+                "unsafe-file", "*", f"{entry.relative_to(folder)} is {what}, so nothing of this "
+                "submission was run: collect it again as plain files"))
+    return findings
 
 
 def _nbgrader_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:

@@ -52,6 +52,12 @@ class LimitsUnavailable(RuntimeError):
 # nbgrader_config.py or --timeout sets another).
 DEFAULT_MEMORY = "2GiB"
 DEFAULT_CELL_TIMEOUT = 30
+# A notebook may run for this many cell timeouts in all (300 s by default): each cell under
+# its own limit must not add up to a run that never ends (docs/sandbox.md, pitfall 12).
+NOTEBOOK_TIMEOUT_CELLS = 10
+# Output bytes the grader keeps of one notebook: it holds them in memory and writes them to
+# disk outside the submission's limits. nbgrader's own limit counts stream lines only.
+MAX_OUTPUT_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from traitlets.config import Config
 from course.grading.importer import NBGRADER_TIME
 
 HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown in feedback)."
+QUOTED_HIDDEN_OUTPUT = nbformat.from_dict({
+    "output_type": "stream", "name": "stdout",
+    "text": "(this output is not shown: it quoted a hidden test)\n"})
 
 
 class HideHiddenTests(Preprocessor):
@@ -41,28 +45,47 @@ class HideHiddenTests(Preprocessor):
         name = resources["nbgrader"]["notebook"]
         released = nbformat.read(self._release_folder(resources) / f"{name}.ipynb",
                                  as_version=4)
+        # hidden tests live in test cells only: a student's answer cell differs from its
+        # released stub by the answer, which feedback shows
         self._visible = {
-            c.metadata["nbgrader"]["grade_id"]: set(c.source.splitlines())
+            meta["grade_id"]: set(c.source.splitlines())
             for c in released.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")
+            if (meta := c.metadata.get("nbgrader", {})).get("grade_id")
+            and meta.get("grade") and not meta.get("solution")
         }
+        # Student code sees each cell's source as it runs (an IPython pre_run_cell hook) and
+        # could print it: no output anywhere may quote a hidden line of some length
+        # (docs/sandbox.md, "Hidden tests").
+        self._hidden = {line.strip() for cell in nb.cells if cell.cell_type == "code"
+                        for line in self._hidden_lines(cell) if len(line.strip()) >= 10}
         return super().preprocess(nb, resources)
 
+    def _hidden_lines(self, cell) -> list[str]:
+        visible = self._visible.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        return [] if visible is None else [
+            line for line in cell.source.splitlines() if line not in visible]
+
     def preprocess_cell(self, cell, resources, index):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        visible = self._visible.get(grade_id)
-        if cell.cell_type != "code" or visible is None:
+        if cell.cell_type != "code":
             return cell, resources
-        lines = cell.source.splitlines()
-        shown = [line for line in lines if line in visible]
-        if len(shown) == len(lines):
-            return cell, resources
-        cell.source = "\n".join([*shown, "# (hidden tests are not shown)"])
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename')}: {HIDDEN_FAILED}"]
-                output["evalue"] = HIDDEN_FAILED
+        if self._hidden_lines(cell):
+            cell.source = "\n".join([*(line for line in cell.source.splitlines()
+                                       if line not in self._hidden_lines(cell)),
+                                     "# (hidden tests are not shown)"])
+            # only the verdict: whatever else a hidden test cell printed came from code that
+            # ran beside the hidden lines
+            cell.outputs = [nbformat.from_dict({
+                **output, "traceback": [f"{output.get('ename')}: {HIDDEN_FAILED}"],
+                "evalue": HIDDEN_FAILED}) for output in cell.get("outputs", [])
+                if output.get("output_type") == "error"]
+        elif self._hidden:
+            cell.outputs = [output if not self._quotes_hidden(output) else QUOTED_HIDDEN_OUTPUT
+                            for output in cell.get("outputs", [])]
         return cell, resources
+
+    def _quotes_hidden(self, output) -> bool:
+        text = json.dumps(output, ensure_ascii=False)
+        return any(json.dumps(line, ensure_ascii=False)[1:-1] in text for line in self._hidden)
 
 
 # nbgrader's GenerateFeedback preprocessors, and ours first. nbgrader_config.py names this list,

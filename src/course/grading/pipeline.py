@@ -40,7 +40,7 @@ from course.settings import load_config
 
 from .execution import Execution, execute_notebook
 from .fonts import build_font_list, uses_matplotlib
-from .integrity import Finding, check_submission
+from .integrity import Finding, check_submission, unsafe_entries
 from .limits import GroupTree, Limits, LimitsUnavailable, ResourceGroup, detect
 from .nbgrader_cache import once_per_run
 from .pool import use_pool, warm_up
@@ -313,6 +313,10 @@ def _prepare(
     """Check and sanitize one student's submission; the notebooks to execute."""
     submitted = root / coursedir.submitted_directory / student / assignment
     release = root / coursedir.release_directory / assignment
+    if unsafe := unsafe_entries(submitted):
+        result.findings += unsafe
+        _register_only(config, assignment, student)
+        return []
     unreadable = set()
     for path in sorted(submitted.glob("*.ipynb")):
         findings = check_submission(path, release / path.name)
@@ -358,6 +362,10 @@ def _finish(
         if finding.kind == "unreadable":
             zero_grades(db_url, course_id, assignment, student, finding.notebook,
                         grade_ids=_all_grade_ids(db_url, course_id, assignment, finding.notebook))
+        elif finding.kind == "unsafe-file":
+            for notebook in _notebook_names(db_url, course_id, assignment):
+                zero_grades(db_url, course_id, assignment, student, notebook,
+                            grade_ids=_all_grade_ids(db_url, course_id, assignment, notebook))
         elif finding.kind == "deleted-cell" and finding.cell:
             zero_grades(db_url, course_id, assignment, student, finding.notebook, {finding.cell})
     with Gradebook(db_url, course_id) as gb:
@@ -371,3 +379,8 @@ def _finish(
 def _all_grade_ids(db_url: str, course_id: str, assignment: str, notebook: str) -> set[str]:
     with Gradebook(db_url, course_id) as gb:
         return {c.name for c in gb.find_notebook(notebook, assignment).grade_cells}
+
+
+def _notebook_names(db_url: str, course_id: str, assignment: str) -> list[str]:
+    with Gradebook(db_url, course_id) as gb:
+        return [n.name for n in gb.find_assignment(assignment).notebooks]
