@@ -52,6 +52,7 @@ HOSTILE = {
     # what a warm kernel pool must withstand (docs/warm-kernel-pool.md): nothing reached
     "attacks-its-neighbours": (set(), 0, 2),
     "fills-working-folder-and-tmp": (set(), 0, 2),
+    "fills-the-disk-with-many-files": (set(), 0, 2),
     "leaves-thread-atexit-and-patched-modules": (set(), 0, 2),
     "kills-its-parent-and-the-zygote": ({"kernel-died"}, 0, 0),
     # what the kernel's working folder must withstand (docs/sandbox.md, pitfalls 11 and 12)

@@ -51,7 +51,8 @@ def test_student_code_is_confined_to_its_own_folder(bwrap: None, tmp_path: Path)
     assert outputs[2].startswith(("OSError", "FileNotFoundError", "PermissionError"))
     assert outputs[3].startswith("FileNotFoundError")
     assert outputs[4].startswith("OSError") and "Read-only" in outputs[4]
-    assert outputs[5] == "wrote\n" and (mine / "scratch.txt").read_text() == "mine"
+    # it may write in its folder; that is its sandbox's own tmpfs, which the grader never reads
+    assert outputs[5] == "wrote\n" and not (mine / "scratch.txt").exists()
     assert outputs[6].startswith(("ConnectionRefusedError", "OSError"))
     assert outputs[7].startswith("MemoryError")
     assert outputs[8].startswith("KeyboardInterrupt")

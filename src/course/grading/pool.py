@@ -290,7 +290,10 @@ def check_pool(bwrap: str = "bwrap") -> None:
         raise PoolUnavailable("this Python or Linux has no pidfd or fd passing")
     with tempfile.TemporaryDirectory(prefix="ck-probe-") as tmp:
         manager = PooledKernelManager(bwrap=bwrap)
-        manager._kernel_dir = manager._workdir = Path(tmp)
+        manager._kernel_dir, manager._workdir = Path(tmp, "kernel"), Path(tmp, "work")
+        manager._kernel_dir.mkdir()
+        manager._workdir.mkdir()
+        probe = manager._kernel_dir / "probe-ok"
         try:
             zygote = Zygote(preload=False)
         except OSError as error:
@@ -300,8 +303,9 @@ def check_pool(bwrap: str = "bwrap") -> None:
                 manager.sandboxed(["cat"], ("--as-pid-1", "--info-fd", "{info_fd}")), [])
             try:
                 _, pidfd = zygote.spawn({
-                    "holder": holder_pid, "cgroup": [], "workdir": tmp,
-                    "env": {}, "memory": 1 << 30, "fsize": 1 << 20, "argv": ["--probe"]})
+                    "holder": holder_pid, "cgroup": [], "workdir": str(manager._workdir),
+                    "env": {}, "memory": 1 << 30, "fsize": 1 << 20, "argv": ["--probe"],
+                    "probe": str(probe)})
                 ended = select.select([pidfd], [], [], START_TIMEOUT)[0]
                 os.close(pidfd)
             except (OSError, PoolUnavailable) as error:
@@ -310,7 +314,6 @@ def check_pool(bwrap: str = "bwrap") -> None:
                 _end_holder(holder)
         finally:
             zygote.close()
-        probe = Path(tmp) / "probe-ok"
         if not ended or not probe.exists() or probe.read_text() != NOBODY:
             raise PoolUnavailable("a forked kernel could not drop its rights in the sandbox")
 

@@ -141,7 +141,13 @@ def sandbox_command(
     for prefix in prefixes:
         args += ["--ro-bind", str(prefix), str(prefix)]
     args += ["--bind", str(kernel_dir), str(kernel_dir)]
-    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    # The working folder is a tmpfs of its own: what the kernel writes there is capped in
+    # total, not only file by file, and is charged to its cgroup's memory; the files it was
+    # given are bound read-only into it (docs/sandbox.md, pitfall 13).
+    args += ["--size", str(file_bytes), "--tmpfs", str(workdir)]
+    for given in _regular_files(workdir):
+        args += ["--ro-bind", str(given), str(given)]
+    args += ["--chdir", str(workdir)]
     for path in cover:
         args += ["--remount-ro", str(path)]
     # A clean environment: no grader secrets, and no JPY_PARENT_PID, which would make ipykernel
@@ -154,6 +160,17 @@ def sandbox_command(
     args += [*extra_bwrap_args, "--", "prlimit", f"--as={memory_bytes}",
              f"--fsize={file_bytes}", "--", *kernel_cmd]
     return args
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """The regular files under ``folder``, links and special files left out."""
+    found = []
+    for parent, _, files in os.walk(folder):  # links to folders are not entered
+        for name in files:
+            path = Path(parent) / name
+            if path.is_file() and not path.is_symlink():
+                found.append(path)
+    return sorted(found)
 
 
 def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dict[str, str]:

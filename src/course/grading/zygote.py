@@ -113,7 +113,8 @@ def _become_kernel(request: dict) -> None:
         drop_capabilities()
         os.chdir(request["workdir"])
         if request["argv"] == ["--probe"]:  # pool.check_pool: the path works, up to here
-            with open("probe-ok", "w") as handle:
+            # into the kernel folder: the working folder is the sandbox's own tmpfs
+            with open(request["probe"], "w") as handle:
                 handle.write(str(os.getuid()))
             os._exit(0)
         os.environ.clear()
