@@ -4,7 +4,7 @@ commands work from here, and the course's own `course` command reads the same se
 from pathlib import Path
 
 # Not guarded: without the course package, feedback must fail rather than show hidden tests.
-from course.grading.outputs import FEEDBACK_PREPROCESSORS, TEMPLATE_DIRS
+from course.grading.outputs import FEEDBACK_PREPROCESSORS, SHAPE_OUTPUT_HTML, TEMPLATE_DIRS
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
@@ -31,5 +31,7 @@ c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 # work offline. nbgrader's own templates stay the rest of the search path.
 c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS
 # Student code writes the HTML of its outputs: feedback pages and Formgrader's grading page show
-# them cleaned of scripts and event handlers (docs/sandbox.md, "Feedback and Formgrader pages").
+# them, and the students' markdown, cleaned of scripts and event handlers, tables kept readable
+# (docs/sandbox.md, "Feedback and Formgrader pages").
 c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = [SHAPE_OUTPUT_HTML]

@@ -66,8 +66,35 @@ HOSTILE = {
     "nested-too-deep-to-read": ({"unreadable"}, 0, 0),
     # a full-marks notebook beside a link to the solutions (made by grade_batch): not run
     "links-a-file-into-its-submission": ({"unsafe-file"}, 0, 0),
+    # a second review of the fixes (docs/sandbox.md)
+    "floods-its-output-through-display-updates": ({"output-limit"}, 1, 2),
+    "floods-its-output-with-errors": ({"output-limit"}, 1, 2),
+    "names-its-error-after-the-hidden-tests": (set(), 1, 0),
+    "shows-the-hidden-tests-disguised": (set(), 1, 2),
+    # made by grade_batch: a full-marks notebook beside an empty extra notebook; wrong answers
+    # beside a kernel launcher of its own that strips the tests' asserts
+    "brings-an-extra-empty-notebook": ({"extra-notebook"}, 1, 2),
+    "brings-its-own-kernel-launcher": (set(), 0, 0),
 }
 LINKED = "links-a-file-into-its-submission"
+# imported by a cold kernel in place of ipykernel's, were the working folder first on its path
+LAUNCHER = """import ast, os, sys
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+from IPython.core.interactiveshell import InteractiveShell
+original = InteractiveShell.transform_ast
+class Strip(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+def transform_ast(self, node):
+    node = original(self, node)
+    if "double(" in ast.unparse(node) or "count_words(" in ast.unparse(node):
+        node = ast.fix_missing_locations(Strip().visit(node))
+    return node
+InteractiveShell.transform_ast = transform_ast
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
 
 
 def digest(folder: Path) -> str:
@@ -79,10 +106,16 @@ def grade_batch(root: Path, pool: bool) -> dict[str, StudentResult]:
     for scenario in HONEST:
         submit(root, scenario, f"honest/{scenario}")
     for scenario in HOSTILE:
+        folder = root / "autograder/submitted" / scenario / "ps0"
         if scenario == LINKED:
             submit(root, scenario, "honest/full-marks")
-            folder = root / "autograder/submitted" / scenario / "ps0"
             (folder / "notes.txt").symlink_to(root / "solutions/ps0/questions.ipynb")
+        elif scenario == "brings-an-extra-empty-notebook":
+            submit(root, scenario, "honest/full-marks")
+            (folder / "notes.ipynb").write_text("")
+        elif scenario == "brings-its-own-kernel-launcher":
+            submit(root, scenario, "honest/wrong-answers")
+            (folder / "ipykernel_launcher.py").write_text(LAUNCHER)
         else:
             submit(root, scenario, f"hostile/{scenario}")
     return {r.student: r for r in autograde(root, "ps0", timeout=CELL_TIMEOUT, memory="1GiB",
@@ -113,11 +146,14 @@ def feedback_shows_nothing_hidden(root: Path) -> None:
     script = pages["writes-a-script-into-its-output"]
     # its source is shown escaped; its output is shown as HTML without the script or handler,
     # in feedback and on Formgrader's grading page, rendered as Formgrader renders it
-    assert "<b>bold</b>" in script and "<script>document.title" not in script
-    assert not re.search(r"<img[^>]*onerror", script)
     grading_page = formgrade_page(root, "writes-a-script-into-its-output")
-    assert "<b>bold</b>" in grading_page and "<script>document.title" not in grading_page
-    assert not re.search(r"<img[^>]*onerror", grading_page)
+    for page in (script, grading_page):
+        assert "<b>bold</b>" in page and "<script>document.title" not in page
+        assert not re.search(r"<img[^>]*onerror", page)
+        # the table's header shows as a bold cell, not as escaped markup or its style's text
+        assert "<td><b>paragraph</b></td>" in page and "<td>A1</td>" in page
+        shown = re.sub(r'<div class="highlight[^"]*"><pre>.*?</pre></div>', "", page, flags=re.S)
+        assert "&lt;th" not in shown and "color: red" not in shown  # (the source has both)
 
 
 def formgrade_page(root: Path, student: str) -> str:
@@ -161,13 +197,15 @@ def test_hostile_batch(ps0_course: Path, bwrap: None, tmp_path: Path,
         assert scores[scenario]["test_count_words"] == count, scenario
     huge = (root / "autograder/autograded/huge-output/ps0/questions.ipynb").stat().st_size
     assert huge < 200_000  # nbgrader's output limit applied
-    flood = root / "autograder/autograded/floods-its-output/ps0/questions.ipynb"
-    assert flood.stat().st_size < MAX_OUTPUT_BYTES  # ours: 20 MiB printed, 16 kept at most
+    for flood in ("floods-its-output", "floods-its-output-through-display-updates",
+                  "floods-its-output-with-errors"):  # ours: 16 MiB kept at most
+        notebook = root / f"autograder/autograded/{flood}/ps0/questions.ipynb"
+        assert notebook.stat().st_size < MAX_OUTPUT_BYTES, flood
     # nothing the kernels left behind reached the grader's folders, and no submission changed
     assert digest(root / "autograder/submitted") == submitted
     assert not_plain_files(root / "autograder/autograded") == []
     assert {p.name for p in (root / "autograder/autograded").rglob("*") if p.is_file()} == {
-        "questions.ipynb"}
+        "questions.ipynb", "ipykernel_launcher.py"}  # the one file a submission brought
     feedback_shows_nothing_hidden(root)
 
     cold = make_course(tmp_path / "cold")

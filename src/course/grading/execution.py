@@ -55,12 +55,15 @@ class GradingExecute(Execute):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        # widget state is kept in the notebook's metadata, outside any output limit
+        self.store_widget_state = False
         cell = self.timeout or 0
         self.notebook_seconds = NOTEBOOK_TIMEOUT_CELLS * cell if cell > 0 else None
         self.deadline = (math.inf if self.notebook_seconds is None
                          else time.monotonic() + self.notebook_seconds)
         self.output_bytes = 0
         self.outputs_dropped = 0
+        self.errors_cut = 0
 
     def _get_timeout(self, cell: nbformat.NotebookNode | None) -> int | None:
         timeout = super()._get_timeout(cell)
@@ -80,28 +83,46 @@ class GradingExecute(Execute):
         super().on_cell_executed(**kwargs)  # nbgrader adds the reply's error if none was shown
         for output in kwargs["cell"].outputs:
             if output.output_type == "error":
-                _shorten_error(output)
+                _shorten_error(output, self.output_bytes > MAX_OUTPUT_BYTES)
+
+    def _over(self, size: int) -> bool:
+        self.output_bytes += size
+        return self.output_bytes > MAX_OUTPUT_BYTES
 
     def output(self, outs: list, msg: dict, display_id: str | None,
                cell_index: int) -> nbformat.NotebookNode | None:
-        size = sum(len(str(v)) for v in msg.get("content", {}).values())
-        self.output_bytes += size
-        if self.output_bytes <= MAX_OUTPUT_BYTES:
-            return super().output(outs, msg, display_id, cell_index)
-        if msg.get("msg_type") != "error":
+        over = self._over(_size(msg))
+        if over and msg.get("msg_type") != "error":
             self.outputs_dropped += 1
             return None
-        _shorten_error(msg["content"])
+        if msg.get("msg_type") == "error":  # kept: it fails the test; past the limit, short
+            _shorten_error(msg["content"], over)
+            self.errors_cut += over
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id: str, msg: dict) -> None:
+        # an update rewrites every output shown under its id: each copy counts
+        copies = sum(len(i) for i in self._display_id_map.get(display_id, {}).values())
+        if self._over(_size(msg) * copies):
+            self.outputs_dropped += 1
+            return
+        super()._update_display_id(display_id, msg)
 
-def _shorten_error(error: dict) -> None:
-    """An error cut to ERROR_CHARS and ERROR_ENTRIES: its size is the student's to choose."""
-    if len(str(error.get("evalue", ""))) > ERROR_CHARS:
-        error["evalue"] = str(error["evalue"])[:ERROR_CHARS]
+
+def _size(msg: dict) -> int:
+    return sum(len(str(v)) for v in msg.get("content", {}).values())
+
+
+def _shorten_error(error: dict, over_limit: bool = False) -> None:
+    """An error cut to ERROR_CHARS and ERROR_ENTRIES, and to a few hundred characters once the
+    notebook's outputs are over their limit: its size is the student's to choose."""
+    chars, entries = (500, 2) if over_limit else (ERROR_CHARS, ERROR_ENTRIES)
+    for key in ("ename", "evalue"):
+        if len(str(error.get(key, ""))) > chars:
+            error[key] = str(error[key])[:chars]
     traceback = error.get("traceback", [])
-    if len(traceback) > ERROR_ENTRIES or any(len(str(t)) > ERROR_CHARS for t in traceback):
-        error["traceback"] = [str(t)[:ERROR_CHARS] for t in traceback[-ERROR_ENTRIES:]]
+    if len(traceback) > entries or any(len(str(t)) > chars for t in traceback):
+        error["traceback"] = [str(t)[:chars] for t in traceback[-entries:]]
 
 
 @dataclass
@@ -181,10 +202,11 @@ def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
                          [Finding("not-executed", name, detail)])
     canary = nb.cells.pop()
     findings = _cell_findings(nb, name)
-    if executor.outputs_dropped:
+    if executor.outputs_dropped or executor.errors_cut:
         findings.append(Finding(
             "output-limit", name, f"its outputs went over {MAX_OUTPUT_BYTES // 2**20} MiB; "
-            f"{executor.outputs_dropped} later outputs were not kept (errors always are)"))
+            f"{executor.outputs_dropped} later outputs were not kept and {executor.errors_cut} "
+            "errors were cut short (errors are always kept)"))
     if not any(o.get("output_type") == "error" for o in canary.get("outputs", [])):
         findings.append(Finding("tampered", name,
                                 "the code disabled error reporting, so tests cannot be trusted"))

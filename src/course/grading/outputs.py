@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 import secrets
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +31,9 @@ QUOTED_HIDDEN_OUTPUT = nbformat.from_dict({
 
 
 class HideHiddenTests(Preprocessor):
-    """Removes hidden tests from feedback. nbgrader's autograded notebook holds them without
-    their delimiters, so a hidden line is one the released test cell does not have; a failing
-    cell's traceback would quote it, so its error shows a plain message instead."""
+    """Removes hidden tests from feedback. A hidden line is one the released test cell does not
+    have (nbgrader restores the whole test cell, delimiters included); a failing cell's
+    traceback would quote it, so its error shows a plain message instead."""
 
     enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
 
@@ -56,8 +59,8 @@ class HideHiddenTests(Preprocessor):
         # Student code sees each cell's source as it runs (an IPython pre_run_cell hook) and
         # could print it: no output anywhere may quote a hidden line of some length
         # (docs/sandbox.md, "Hidden tests").
-        self._hidden = {line.strip() for cell in nb.cells if cell.cell_type == "code"
-                        for line in self._hidden_lines(cell) if len(line.strip()) >= 10}
+        self._hidden = {_plain(line) for cell in nb.cells if cell.cell_type == "code"
+                        for line in self._hidden_lines(cell) if len(_plain(line)) >= 10}
         return super().preprocess(nb, resources)
 
     def _hidden_lines(self, cell) -> list[str]:
@@ -74,18 +77,85 @@ class HideHiddenTests(Preprocessor):
                                      "# (hidden tests are not shown)"])
             # only the verdict: whatever else a hidden test cell printed came from code that
             # ran beside the hidden lines
+            # the error's name is the student's to choose (a class named after the tests):
+            # only a plain identifier is shown
             cell.outputs = [nbformat.from_dict({
-                **output, "traceback": [f"{output.get('ename')}: {HIDDEN_FAILED}"],
-                "evalue": HIDDEN_FAILED}) for output in cell.get("outputs", [])
-                if output.get("output_type") == "error"]
+                **output, "ename": (ename := _error_name(output.get("ename"))),
+                "traceback": [f"{ename}: {HIDDEN_FAILED}"], "evalue": HIDDEN_FAILED})
+                for output in cell.get("outputs", []) if output.get("output_type") == "error"]
         elif self._hidden:
-            cell.outputs = [output if not self._quotes_hidden(output) else QUOTED_HIDDEN_OUTPUT
-                            for output in cell.get("outputs", [])]
+            outputs = cell.get("outputs", [])
+            if self._quotes_hidden(outputs):  # also a line split over several outputs
+                cell.outputs = [output if not self._quotes_hidden([output])
+                                else QUOTED_HIDDEN_OUTPUT for output in outputs]
+                if self._quotes_hidden(cell.outputs):
+                    cell.outputs = [QUOTED_HIDDEN_OUTPUT]
         return cell, resources
 
-    def _quotes_hidden(self, output) -> bool:
-        text = json.dumps(output, ensure_ascii=False)
-        return any(json.dumps(line, ensure_ascii=False)[1:-1] in text for line in self._hidden)
+    def _quotes_hidden(self, outputs: list) -> bool:
+        """Whether ``outputs`` show a hidden line as a reader sees them: markup, escapes,
+        colour codes, invisible characters and spacing do not hide it."""
+        shown = _plain("".join(_texts(output) for output in outputs))
+        return any(line in shown for line in self._hidden)
+
+
+ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+TAG = re.compile(r"<[^>]*>")
+# invisible in a page, and characters that markdown and escapes add or remove
+UNSEEN = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad*_`~\\"), None)
+
+
+def _plain(text: str) -> str:
+    """``text`` reduced to what a reader of the page sees of it, without any spacing."""
+    text = html.unescape(TAG.sub("", ANSI_CODE.sub("", text)))
+    text = unicodedata.normalize("NFKC", text).translate(UNSEEN)
+    return re.sub(r"\s+", "", text)
+
+
+def _texts(output: dict) -> str:
+    """Every text an output shows (images aside)."""
+    parts = [output.get("text", ""), output.get("ename", ""), output.get("evalue", ""),
+             *output.get("traceback", [])]
+    parts += [value for key, value in output.get("data", {}).items()
+              if not key.startswith("image/") and isinstance(value, str)]
+    parts += [json.dumps(value) for key, value in output.get("data", {}).items()
+              if not isinstance(value, str)]
+    return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def _error_name(name: object) -> str:
+    return name if isinstance(name, str) and re.fullmatch(r"[A-Za-z_]\w{0,39}", name) else (
+        "Error")
+
+
+class ShapeOutputHTML(Preprocessor):
+    """Readies the HTML a student's code printed for nbconvert's sanitizer (`sanitize_html`,
+    nbgrader_config.py), which escapes every tag it does not allow into visible text: a
+    `<style>` or `<script>` block goes whole, and a table's header cells (pandas writes
+    `<thead>` and `<th>`, which it does not allow) become bold plain cells
+    (docs/sandbox.md, "Feedback and Formgrader pages")."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if isinstance(data.get("text/html"), str | list):
+                data["text/html"] = shape_html("".join(data["text/html"]))
+        return cell, resources
+
+
+def shape_html(text: str) -> str:
+    text = SCRIPT_OR_STYLE.sub("", text)
+    text = TABLE_SECTION.sub("", text)
+    text = HEADER_CELL_START.sub("<td><b>", text)
+    return HEADER_CELL_END.sub("</b></td>", text)
+
+
+SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+TABLE_SECTION = re.compile(r"</?(thead|tbody|tfoot)\b[^>]*>", re.I)
+HEADER_CELL_START = re.compile(r"<th\b[^>]*>", re.I)
+HEADER_CELL_END = re.compile(r"</th\s*>", re.I)
 
 
 # nbgrader's GenerateFeedback preprocessors, and ours first. nbgrader_config.py names this list,
@@ -95,6 +165,7 @@ REVEALING_PREPROCESSORS = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+SHAPE_OUTPUT_HTML = f"{ShapeOutputHTML.__module__}.{ShapeOutputHTML.__name__}"
 FEEDBACK_PREPROCESSORS = [f"{HideHiddenTests.__module__}.{HideHiddenTests.__name__}",
                           *REVEALING_PREPROCESSORS]
 # Searched before nbgrader's own templates (nbgrader_config.py): our mathjax macros, so that

@@ -208,15 +208,16 @@ def autograde(
                                     for path in jobs]
                 jobs_of[student], groups[student] = jobs, group
                 if not jobs:
-                    _finish(config, coursedir, assignment, student, [], results[student])
+                    _finish_safely(config, coursedir, assignment, student, [],
+                                   results[student])
                     bar.update()
             for student, futures in pending.items():
                 if futures:
                     pairs = zip(futures, jobs_of[student], strict=True)
                     executions = [_outcome(future, path) for future, path in pairs]
                     results[student].findings += _group_findings(groups[student], limits)
-                    _finish(config, coursedir, assignment, student, executions,
-                            results[student])
+                    _finish_safely(config, coursedir, assignment, student, executions,
+                                   results[student])
                     bar.update()
     finally:
         if fonts is not None:
@@ -318,7 +319,13 @@ def _prepare(
         _register_only(config, assignment, student)
         return []
     unreadable = set()
+    released = {p.name for p in release.glob("*.ipynb")}
     for path in sorted(submitted.glob("*.ipynb")):
+        if path.name not in released:  # not the assignment's: nbgrader must not take it up
+            result.findings.append(Finding("extra-notebook", path.stem,
+                                           "not a notebook of the assignment; not graded"))
+            unreadable.add(str(path))
+            continue
         findings = check_submission(path, release / path.name)
         result.findings += findings
         if any(f.kind == "unreadable" for f in findings):
@@ -337,6 +344,18 @@ def _prepare(
     autograded = root / coursedir.autograded_directory / student / assignment
     return [str(autograded / Path(p).name) for p in sorted(submitted.glob("*.ipynb"))
             if str(p) not in unreadable]
+
+
+def _finish_safely(
+    config: Config, coursedir: CourseDirectory, assignment: str, student: str,
+    executions: list[Execution], result: StudentResult,
+) -> None:
+    """``_finish``, whose failure is this student's verdict, never the batch's."""
+    try:
+        _finish(config, coursedir, assignment, student, executions, result)
+    except Exception as error:  # the others are still scored
+        log.error(f"scoring {student} failed: {type(error).__name__}: {error}")
+        result.findings.append(Finding("failed", "*", f"could not be scored: {error}"))
 
 
 def _register_only(config: Config, assignment: str, student: str) -> None:
@@ -378,7 +397,10 @@ def _finish(
 
 def _all_grade_ids(db_url: str, course_id: str, assignment: str, notebook: str) -> set[str]:
     with Gradebook(db_url, course_id) as gb:
-        return {c.name for c in gb.find_notebook(notebook, assignment).grade_cells}
+        try:
+            return {c.name for c in gb.find_notebook(notebook, assignment).grade_cells}
+        except MissingEntry:  # not a notebook of the assignment
+            return set()
 
 
 def _notebook_names(db_url: str, course_id: str, assignment: str) -> list[str]:

@@ -10,6 +10,7 @@ each option below avoids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import os
@@ -187,6 +188,10 @@ def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dic
         # no MPLBACKEND: ipykernel picks its inline backend, so a figure shows in the autograded
         # notebook as under plain nbgrader (docs/sandbox.md, pitfall 10)
         "PYTHONDONTWRITEBYTECODE": "1",
+        # `python -m ipykernel_launcher` would put the working folder first on the path, and a
+        # submission's own ipykernel_launcher.py would start instead of the kernel
+        # (docs/sandbox.md, pitfall 14); IPython adds the folder once the kernel runs
+        "PYTHONSAFEPATH": "1",
         # as ipykernel's own kernel spec sets it: debugpy's warning about frozen modules (it
         # concerns breakpoints) would otherwise reach the grader's terminal from every kernel
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -289,8 +294,19 @@ class SandboxedKernelManager(AsyncKernelManager):
     course_root = Unicode("", help="Course folder to hide from the kernel.").tag(config=True)
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     kernel_dir_base = Unicode(
-        "/tmp", help="Where per-kernel folders are made (short: socket paths < 108 chars)."
+        help="Where per-kernel folders are made (short: socket paths < 108 chars)."
     ).tag(config=True)
+
+    @default("kernel_dir_base")
+    def _memory_backed_base(self) -> str:
+        # the kernel writes in its folder (it must, for its sockets): in memory, what it writes
+        # counts to its cgroup, where on the disk only each file was capped (docs/sandbox.md,
+        # pitfall 14); a small /dev/shm (64 MiB in many containers) could fill for everyone
+        with contextlib.suppress(OSError):
+            shm = os.statvfs("/dev/shm")
+            if shm.f_frsize * shm.f_blocks >= 2**30 and os.access("/dev/shm", os.W_OK):
+                return "/dev/shm"
+        return "/tmp"
     sandbox = Bool(True, help="False runs the kernel without isolation (--no-sandbox).").tag(
         config=True
     )
