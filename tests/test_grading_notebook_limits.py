@@ -81,3 +81,30 @@ def test_a_notebook_of_many_cells_under_the_cell_timeout_stops_at_its_total(
     assert [f.kind for f in execution.findings] == ["timeout"]
     assert "more than 10 s in all" in execution.findings[0].detail
     assert execution.seconds < 20
+
+
+def test_grading_keeps_no_widget_state(ps0_course: Path) -> None:
+    """nbclient would keep widget state in the notebook's metadata, outside the output limit
+    (a second attack made a 126 MB notebook of it)."""
+    from course.grading.execution import GradingExecute
+
+    config = load_config(ps0_course, grading=True, sandbox=False)
+    assert GradingExecute(config=config).store_widget_state is False
+
+
+def test_kernel_folders_are_in_memory_where_the_machine_has_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a kernel writes in its own folder counts to its cgroup in /dev/shm; on the disk it
+    did not (3 GB in 13 s). A small /dev/shm, as in many containers, is left alone."""
+    from course.grading.sandbox import SandboxedKernelManager
+
+    class Shm:
+        def __init__(self, size: int) -> None:
+            self.f_frsize, self.f_blocks = 4096, size // 4096
+
+    monkeypatch.setattr(os, "access", lambda path, mode: True)
+    monkeypatch.setattr(os, "statvfs", lambda path: Shm(24 * 2**30))
+    assert SandboxedKernelManager().kernel_dir_base == "/dev/shm"
+    monkeypatch.setattr(os, "statvfs", lambda path: Shm(64 * 2**20))
+    assert SandboxedKernelManager().kernel_dir_base == "/tmp"
