@@ -4,10 +4,8 @@ nbgrader's own Execute preprocessor. Workers never open the gradebook."""
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import shutil
-import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
-from .integrity import Finding
+from .integrity import Finding, regular_files
 from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
 
 # An error's message and each traceback entry are cut to this many characters, and its
@@ -155,16 +153,13 @@ def working_copy(folder: Path) -> Path:
     read the hidden tests from the autograded notebooks (docs/sandbox.md, pitfall 11). It lives
     in the temporary folder, which every other kernel's sandbox covers."""
     work = Path(tempfile.mkdtemp(prefix="course-work-"))
-    for parent, folders, files in os.walk(folder):  # links to folders are not entered
-        here = Path(parent)
-        folders[:] = [f for f in folders if f != ".ipynb_checkpoints"]
-        for name in files:
-            source = here / name
-            if source.suffix == ".ipynb" or not stat.S_ISREG(source.lstat().st_mode):
-                continue
-            target = work / here.relative_to(folder) / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target, follow_symlinks=False)
+    for source in regular_files(folder):
+        relative = source.relative_to(folder)
+        if source.suffix == ".ipynb" or ".ipynb_checkpoints" in relative.parts:
+            continue
+        target = work / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target, follow_symlinks=False)
     return work
 
 

@@ -64,6 +64,18 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, list[Find
     return nb, []
 
 
+def regular_files(folder: Path) -> list[Path]:
+    """The regular files under ``folder``, sorted; links and special files left out and links
+    to folders not entered."""
+    found = []
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            path = Path(parent) / name
+            if stat.S_ISREG(path.lstat().st_mode):
+                found.append(path)
+    return sorted(found)
+
+
 def unsafe_entries(folder: Path) -> list[Finding]:
     """Links, FIFOs, sockets and devices in a submission folder. nbgrader copies a submission
     as the grader, following links and blocking on a FIFO, so a submission that holds one is

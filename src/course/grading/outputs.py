@@ -59,8 +59,9 @@ class HideHiddenTests(Preprocessor):
         # Student code sees each cell's source as it runs (an IPython pre_run_cell hook) and
         # could print it: no output anywhere may quote a hidden line of some length
         # (docs/sandbox.md, "Hidden tests").
-        self._hidden = {_plain(line) for cell in nb.cells if cell.cell_type == "code"
-                        for line in self._hidden_lines(cell) if len(_plain(line)) >= 10}
+        self._hidden = {plain for cell in nb.cells if cell.cell_type == "code"
+                        for line in self._hidden_lines(cell)
+                        if len(plain := _plain(line)) >= 10}
         return super().preprocess(nb, resources)
 
     def _hidden_lines(self, cell) -> list[str]:
@@ -71,14 +72,13 @@ class HideHiddenTests(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        if self._hidden_lines(cell):
+        if hidden := set(self._hidden_lines(cell)):
             cell.source = "\n".join([*(line for line in cell.source.splitlines()
-                                       if line not in self._hidden_lines(cell)),
+                                       if line not in hidden),
                                      "# (hidden tests are not shown)"])
             # only the verdict: whatever else a hidden test cell printed came from code that
-            # ran beside the hidden lines
-            # the error's name is the student's to choose (a class named after the tests):
-            # only a plain identifier is shown
+            # ran beside the hidden lines, and the error's name is the student's to choose (a
+            # class named after the tests), so only a plain identifier is shown
             cell.outputs = [nbformat.from_dict({
                 **output, "ename": (ename := _error_name(output.get("ename"))),
                 "traceback": [f"{ename}: {HIDDEN_FAILED}"], "evalue": HIDDEN_FAILED})

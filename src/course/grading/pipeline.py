@@ -381,12 +381,12 @@ def _finish(
         if finding.kind == "unreadable":
             zero_grades(db_url, course_id, assignment, student, finding.notebook,
                         grade_ids=_all_grade_ids(db_url, course_id, assignment, finding.notebook))
-        elif finding.kind == "unsafe-file":
-            for notebook in _notebook_names(db_url, course_id, assignment):
-                zero_grades(db_url, course_id, assignment, student, notebook,
-                            grade_ids=_all_grade_ids(db_url, course_id, assignment, notebook))
         elif finding.kind == "deleted-cell" and finding.cell:
             zero_grades(db_url, course_id, assignment, student, finding.notebook, {finding.cell})
+    if any(f.kind == "unsafe-file" for f in result.findings):  # nothing of it was run
+        for notebook in _notebook_names(db_url, course_id, assignment):
+            zero_grades(db_url, course_id, assignment, student, notebook,
+                        grade_ids=_all_grade_ids(db_url, course_id, assignment, notebook))
     with Gradebook(db_url, course_id) as gb:
         try:
             submission = gb.find_submission(assignment, student)

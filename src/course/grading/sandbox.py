@@ -33,6 +33,7 @@ from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Integer, List, Unicode, default
 
 from .fonts import give_font_list
+from .integrity import regular_files
 from .limits import DEFAULT_MEMORY, join_prefix
 
 NOBODY = "65534"
@@ -146,7 +147,7 @@ def sandbox_command(
     # total, not only file by file, and is charged to its cgroup's memory; the files it was
     # given are bound read-only into it (docs/sandbox.md, pitfall 13).
     args += ["--size", str(file_bytes), "--tmpfs", str(workdir)]
-    for given in _regular_files(workdir):
+    for given in regular_files(workdir):
         args += ["--ro-bind", str(given), str(given)]
     args += ["--chdir", str(workdir)]
     for path in cover:
@@ -161,17 +162,6 @@ def sandbox_command(
     args += [*extra_bwrap_args, "--", "prlimit", f"--as={memory_bytes}",
              f"--fsize={file_bytes}", "--", *kernel_cmd]
     return args
-
-
-def _regular_files(folder: Path) -> list[Path]:
-    """The regular files under ``folder``, links and special files left out."""
-    found = []
-    for parent, _, files in os.walk(folder):  # links to folders are not entered
-        for name in files:
-            path = Path(parent) / name
-            if path.is_file() and not path.is_symlink():
-                found.append(path)
-    return sorted(found)
 
 
 def kernel_environment(workdir: Path, kernel_dir: Path, threads: int = 1) -> dict[str, str]:
