@@ -17,7 +17,11 @@ alternative keeps full marks. See docs/judgement-and-mechanics.md.
 from __future__ import annotations
 
 import ast
+import builtins
+import io
+import keyword
 import re
+import tokenize
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -155,6 +159,65 @@ def test_readme_shows_the_current_split() -> None:
         "autograder/README.md shows a stale judgement/mechanics split; replace the table with:\n"
         + split_table()
     )
+
+
+# Names a hidden test may use bare: print shows, it decides nothing.
+BARE_ALLOWED = {"print"}
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def bare_builtins(code: str) -> list[str]:
+    """Builtins that ``code`` uses by their bare name (``sum(...)``, ``isinstance(x, dict)``),
+    as "line N: name". In a hidden test such a name means whatever the student's notebook last
+    bound to it: an answer cell with ``sum = 0`` at its top level made ps5's hidden tests fail
+    for 9 of 12 points. Hidden tests use ``_builtins.sum`` (``import builtins as _builtins``)."""
+    names = {n for n in dir(builtins) if not n.startswith("_")} - BARE_ALLOWED - set(keyword.kwlist)
+    skip = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+              if t.type not in skip]
+    found = []
+    for before, token, after in zip([None, *tokens], tokens, [*tokens[1:], None]):
+        if token.type != tokenize.NAME or token.string not in names:
+            continue
+        if before is not None and before.string in {".", "def", "class", "import", "as"}:
+            continue  # an attribute, or a name being defined
+        if after is not None and after.string == "=" and (
+                before is None or before.string in {"(", ","}):
+            continue  # a keyword argument's name, such as key=
+        found.append(f"line {token.start[0]}: {token.string}")
+    return found
+
+
+def hidden_parts(path: Path) -> dict[str, str]:
+    """The hidden test code of each test cell of a notebook: grade id -> code."""
+    parts = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if HIDDEN_BEGIN in cell.source:
+            code = cell.source.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
+            parts[cell.metadata.get("nbgrader", {}).get("grade_id", "?")] = code
+    return parts
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_tests_call_the_real_builtins(assignment: str) -> None:
+    problems = []
+    for path in sorted((SOLUTIONS / assignment).glob("*.ipynb")):
+        for grade_id, code in hidden_parts(path).items():
+            problems += [f"{path.name} [{grade_id}] {where}" for where in bare_builtins(code)]
+    assert not problems, (
+        "hidden tests use builtins by their bare name, which a student's `sum = 0` (or "
+        "`list = ...`) redefines; write `_builtins.<name>` after `import builtins as "
+        "_builtins` (docs/judgement-and-mechanics.md):\n" + "\n".join(problems))
+
+
+def test_bare_builtins_are_found_and_attributes_and_keywords_are_not() -> None:
+    code = ("import builtins as _builtins\n"
+            "total = sum(x for x in range(3))  # two bare calls\n"
+            "assert isinstance(v, dict)\n"
+            "ok = _builtins.len(v) and sorted(v, key=_builtins.repr)\n"
+            "print(total)\n")
+    assert bare_builtins(code) == ["line 2: sum", "line 2: range", "line 3: isinstance",
+                                   "line 3: dict", "line 4: sorted"]
 
 
 def _expected(assignment: str) -> dict:
