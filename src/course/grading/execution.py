@@ -26,6 +26,10 @@ from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
 # that raises a huge one is changed.
 ERROR_CHARS = 65536
 ERROR_ENTRIES = 200
+# A score shown by a test past the output limit is kept, cut to this many characters.
+SHOWN_VALUE_CHARS = 100
+# The grader's own cells after the student's: the shown-value check, then the canary.
+CHECK_CELLS = 2
 
 
 def canary_source() -> str:
@@ -39,6 +43,30 @@ def canary_source() -> str:
     return secrets.choice([f"assert {a} == {b}, {token!r}",
                            f"assert not {token!r}",
                            f"assert {token!r} in {[secrets.token_hex(8)]!r}"])
+
+
+def shown_value_canary() -> tuple[str, float]:
+    """A cell whose last value is a score-like number, and that number. Tests that give partial
+    credit are scored by the value the kernel shows for their last line (nbgrader reads it from
+    the output), so a kernel that shows numbers other than they are, or shows no value at all
+    (which nbgrader scores as full marks), cannot be trusted with them. Plain arithmetic only:
+    an honest notebook may have reused a name such as ``round``. At most two decimals, as a
+    score has, so a display rounded to two places (``%precision 2``) still reads true."""
+    k = secrets.randbelow(400) + 1
+    forms = [f"{k} / 20", f"{5 * k} / 100", repr(k / 20), f"({k} + 0.0) / 20"]
+    return secrets.choice(forms), k / 20
+
+
+def shows_value(cell: nbformat.NotebookNode, value: float) -> bool:
+    """Whether ``cell`` shows ``value`` as its result, as nbgrader reads a partial score."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "execute_result":
+            text = output.get("data", {}).get("text/plain", "")
+            try:
+                return math.isclose(float("".join(text)), value, abs_tol=1e-9)
+            except ValueError:
+                return False
+    return False
 
 
 class NotebookTimeout(Exception):
@@ -90,13 +118,27 @@ class GradingExecute(Execute):
     def output(self, outs: list, msg: dict, display_id: str | None,
                cell_index: int) -> nbformat.NotebookNode | None:
         over = self._over(_size(msg))
-        if over and msg.get("msg_type") != "error":
+        if over and msg.get("msg_type") == "execute_result" and self._scores(cell_index):
+            # kept: a partial-credit test's value is its score, and nbgrader gives full marks
+            # to a test that shows none; past the limit, as plain text of a few characters
+            text = msg["content"].get("data", {}).get("text/plain", "")
+            msg["content"]["data"] = {"text/plain": str(text)[:SHOWN_VALUE_CHARS]}
+        elif over and msg.get("msg_type") != "error":
             self.outputs_dropped += 1
             return None
         if msg.get("msg_type") == "error":  # kept: it fails the test; past the limit, short
             _shorten_error(msg["content"], over)
             self.errors_cut += over
         return super().output(outs, msg, display_id, cell_index)
+
+    def _scores(self, cell_index: int) -> bool:
+        """Whether the value a cell shows is read as a score: a released test cell (nbgrader
+        takes the grade id from any cell the release does not know) or the grader's checks."""
+        cells = self.nb.cells
+        if cell_index >= len(cells) - CHECK_CELLS:
+            return True
+        grading = cells[cell_index].get("metadata", {}).get("nbgrader", {})
+        return bool(grading.get("grade") and grading.get("grade_id"))
 
     def _update_display_id(self, display_id: str, msg: dict) -> None:
         # an update rewrites every output shown under its id: each copy counts
@@ -168,16 +210,17 @@ def execute_notebook(path: str, config: Config) -> Execution:
     executed notebook is written back to ``path``."""
     start = time.monotonic()
     nb = nbformat.read(path, as_version=4)
-    nb.cells.append(new_code_cell(canary_source()))
+    shown, value = shown_value_canary()
+    nb.cells += [new_code_cell(shown), new_code_cell(canary_source())]
     work = working_copy(Path(path).parent)
     try:
-        return _execute(nb, path, work, config, start)
+        return _execute(nb, path, work, config, start, value)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
-             start: float) -> Execution:
+             start: float, shown_value: float) -> Execution:
     name = Path(path).stem
     resources = {"metadata": {"path": str(work)}}
     executor = GradingExecute(config=config)
@@ -196,16 +239,23 @@ def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
         return Execution(path, False, time.monotonic() - start,
                          [Finding("not-executed", name, detail)])
     canary = nb.cells.pop()
+    shown = nb.cells.pop()
     findings = _cell_findings(nb, name)
     if executor.outputs_dropped or executor.errors_cut:
         findings.append(Finding(
             "output-limit", name, f"its outputs went over {MAX_OUTPUT_BYTES // 2**20} MiB; "
             f"{executor.outputs_dropped} later outputs were not kept and {executor.errors_cut} "
             "errors were cut short (errors are always kept)"))
+    tampered = []
     if not any(o.get("output_type") == "error" for o in canary.get("outputs", [])):
-        findings.append(Finding("tampered", name,
+        tampered.append(Finding("tampered", name,
                                 "the code disabled error reporting, so tests cannot be trusted"))
+    if not shows_value(shown, shown_value):
+        tampered.append(Finding(
+            "tampered", name, "the kernel showed a cell's value other than it is, or not at all, "
+            "so tests scored by the value they show cannot be trusted"))
+    if tampered:
         nbformat.write(nb, path)
-        return Execution(path, False, time.monotonic() - start, findings)
+        return Execution(path, False, time.monotonic() - start, findings + tampered)
     nbformat.write(nb, path)
     return Execution(path, True, time.monotonic() - start, findings)
