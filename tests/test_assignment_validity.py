@@ -176,7 +176,7 @@ def bare_builtins(code: str) -> list[str]:
     tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
               if t.type not in skip]
     found = []
-    for before, token, after in zip([None, *tokens], tokens, [*tokens[1:], None], strict=True):
+    for before, token, after in zip([None, *tokens[:-1]], tokens, [*tokens[1:], None], strict=True):
         if token.type != tokenize.NAME or token.string not in names:
             continue
         if before is not None and before.string in {".", "def", "class", "import", "as"}:
