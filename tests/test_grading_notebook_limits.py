@@ -14,12 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from course.grading.execution import (
-    canary_source,
-    execute_notebook,
-    shown_value_canary,
-    working_copy,
-)
+from course.grading.execution import canary_source, execute_notebook, working_copy
 from course.grading.integrity import read_submission, unsafe_entries
 from course.settings import load_config
 
@@ -67,78 +62,6 @@ def test_the_tamper_check_fails_as_an_assert_and_is_never_the_same() -> None:
         assert isinstance(ast.parse(source).body[0], ast.Assert)
         with pytest.raises(AssertionError):
             exec(source, {})
-
-
-def test_the_shown_value_check_is_plain_arithmetic_with_two_decimals_and_varies() -> None:
-    draws = [shown_value_canary() for _ in range(50)]
-    assert len({source for source, _ in draws}) > 25
-    for source, value in draws:
-        tree = ast.parse(source, mode="eval")
-        # no name at all: an honest notebook may have rebound round, float or sum
-        assert not [n for n in ast.walk(tree) if isinstance(n, ast.Name)], source
-        assert abs(eval(source, {"__builtins__": {}}) - value) < 1e-9
-        assert round(value, 2) == value and value > 0
-
-
-def _run(cells: list[str], ps0_course: Path, tmp_path: Path):
-    nb = nbformat.v4.new_notebook(cells=[new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = tmp_path / "scored.ipynb"
-    nbformat.write(nb, path)
-    return execute_notebook(str(path), load_config(ps0_course, grading=True, sandbox=False))
-
-
-# A partial-credit test's last line, as in the problem sets' hidden tests: nbgrader scores the
-# value shown, and full marks when nothing is shown.
-SCORE = "import builtins as _builtins\n_builtins.round(0.5 * 1, 2)"
-
-
-@pytest.mark.parametrize("attack", [
-    'get_ipython().ast_node_interactivity = "none"',  # no value shown: full marks
-    'get_ipython().display_formatter.formatters["text/plain"].for_type('
-    'float, lambda value, printer, cycle: printer.text("2.5"))',  # every score shown as 2.5
-])
-def test_a_kernel_that_shows_values_other_than_they_are_is_tampered(
-    attack: str, ps0_course: Path, tmp_path: Path
-) -> None:
-    execution = _run([attack, SCORE], ps0_course, tmp_path)
-    assert not execution.ok
-    assert [f.kind for f in execution.findings] == ["tampered"]
-    assert "showed a cell's value other than it is" in execution.findings[0].detail
-
-
-def test_an_honest_display_setting_and_a_reused_name_are_not_tampering(
-    ps0_course: Path, tmp_path: Path
-) -> None:
-    execution = _run(["%precision 2", "round = sum = 0  # names reused by a beginner", SCORE],
-                     ps0_course, tmp_path)
-    assert execution.ok and execution.findings == []
-    shown = nbformat.read(execution.path, as_version=4).cells[-1].outputs
-    assert [o["data"]["text/plain"] for o in shown] == ["0.50"]
-    assert len(nbformat.read(execution.path, as_version=4).cells) == 3  # the checks are gone
-
-
-def test_a_tests_score_is_kept_past_the_output_limit(ps0_course: Path, tmp_path: Path) -> None:
-    """nbgrader gives full marks to a partial-credit test that shows no value: flooding the
-    output before the tests must not get their scores dropped with the rest."""
-    from nbgrader.utils import determine_grade
-
-    nb = nbformat.v4.new_notebook(cells=[
-        new_code_cell('print("x" * (17 * 2**20))'),
-        new_code_cell(SCORE, metadata={"nbgrader": {"grade": True, "grade_id": "score",
-                                                    "points": 1, "solution": False,
-                                                    "locked": True, "schema_version": 3}}),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    path = tmp_path / "flooded.ipynb"
-    nbformat.write(nb, path)
-    execution = execute_notebook(str(path), load_config(ps0_course, grading=True, sandbox=False))
-    assert execution.ok and [f.kind for f in execution.findings] == ["output-limit"]
-    graded = nbformat.read(path, as_version=4)
-    assert graded.cells[0].outputs == []
-    assert determine_grade(graded.cells[1]) == (0.5, 1)
 
 
 def test_a_notebook_of_many_cells_under_the_cell_timeout_stops_at_its_total(

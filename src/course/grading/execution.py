@@ -20,6 +20,7 @@ from traitlets.config import Config
 
 from .integrity import Finding, regular_files
 from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
+from .shown_values import settle_test_outputs, shown_value_canary, shows_value
 
 # An error's message and each traceback entry are cut to this many characters, and its
 # traceback to its last ERROR_ENTRIES entries: far beyond any real error, so only a submission
@@ -43,30 +44,6 @@ def canary_source() -> str:
     return secrets.choice([f"assert {a} == {b}, {token!r}",
                            f"assert not {token!r}",
                            f"assert {token!r} in {[secrets.token_hex(8)]!r}"])
-
-
-def shown_value_canary() -> tuple[str, float]:
-    """A cell whose last value is a score-like number, and that number. Tests that give partial
-    credit are scored by the value the kernel shows for their last line (nbgrader reads it from
-    the output), so a kernel that shows numbers other than they are, or shows no value at all
-    (which nbgrader scores as full marks), cannot be trusted with them. Plain arithmetic only:
-    an honest notebook may have reused a name such as ``round``. At most two decimals, as a
-    score has, so a display rounded to two places (``%precision 2``) still reads true."""
-    k = secrets.randbelow(400) + 1
-    forms = [f"{k} / 20", f"{5 * k} / 100", repr(k / 20), f"({k} + 0.0) / 20"]
-    return secrets.choice(forms), k / 20
-
-
-def shows_value(cell: nbformat.NotebookNode, value: float) -> bool:
-    """Whether ``cell`` shows ``value`` as its result, as nbgrader reads a partial score."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "execute_result":
-            text = output.get("data", {}).get("text/plain", "")
-            try:
-                return math.isclose(float("".join(text)), value, abs_tol=1e-9)
-            except ValueError:
-                return False
-    return False
 
 
 class NotebookTimeout(Exception):
@@ -246,7 +223,7 @@ def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
             "output-limit", name, f"its outputs went over {MAX_OUTPUT_BYTES // 2**20} MiB; "
             f"{executor.outputs_dropped} later outputs were not kept and {executor.errors_cut} "
             "errors were cut short (errors are always kept)"))
-    tampered = []
+    tampered = settle_test_outputs(nb, name)
     if not any(o.get("output_type") == "error" for o in canary.get("outputs", [])):
         tampered.append(Finding("tampered", name,
                                 "the code disabled error reporting, so tests cannot be trusted"))
