@@ -15,8 +15,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import determine_grade
 
+from course.grading import shown_values
 from course.grading.execution import Execution, execute_notebook
-from course.grading.shown_values import settle_test_outputs, shown_value_canary
+from course.grading.shown_values import (
+    check_key,
+    plant_checks,
+    settle_test_outputs,
+    shown_value_canary,
+    take_checks,
+)
 from course.settings import load_config
 
 # A partial-credit test's last line, as in the problem sets' hidden tests.
@@ -94,6 +101,27 @@ def test_the_shown_value_check_is_in_the_tests_form_and_is_drawn_anew() -> None:
         assert round(value, 2) == value >= 0
 
 
+def test_checks_are_planted_among_the_tests_at_random_and_leave_no_trace() -> None:
+    answer, prose = new_code_cell("x = 1"), nbformat.v4.new_markdown_cell("Text")
+    tests = [graded("assert x", grade_id=f"t{i}") for i in range(4)]
+    layouts = set()
+    for _ in range(40):
+        nb = nbformat.v4.new_notebook(cells=[answer, prose, *tests])
+        key = check_key()
+        plant_checks(nb, key)
+        planted = [key in c.metadata for c in nb.cells]
+        assert planted[-1] and not planted[0] and not planted[1]
+        assert all(c is t for c, t in zip([c for c in nb.cells if key not in c.metadata],
+                                          [answer, prose, *tests], strict=True))
+        layouts.add(tuple(planted))
+        for cell in nb.cells:
+            if key in cell.metadata:
+                cell.outputs = [_result(repr(cell.metadata[key]))]
+        assert take_checks(nb, key) is True
+        assert nb.cells == [answer, prose, *tests]
+    assert len(layouts) > 4  # where the checks stand is not a pattern to learn
+
+
 def _run(cells: list[nbformat.NotebookNode], ps0_course: Path, tmp_path: Path) -> Execution:
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -124,6 +152,20 @@ def test_a_kernel_that_shows_values_other_than_they_are_is_tampered(
         f.detail for f in execution.findings)
 
 
+def test_forging_the_values_shown_at_the_tests_execution_counts_meets_a_check(
+    ps0_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second attack's forge: a formatter that shows full marks at the count where the
+    test runs, sparing the check after the last cell. A check planted before the test (one
+    chance in two for each test) runs at the same count, so it is forged too."""
+    monkeypatch.setattr(shown_values, "_plant_here", lambda: True)
+    forge = ("_ip = get_ipython()\n_test = _ip.execution_count + 1\n"
+             "_ip.display_formatter.formatters['text/plain'].for_type(float, lambda v, p, c: "
+             "p.text('2.0' if _ip.execution_count == _test else repr(v)))")
+    execution = _run([new_code_cell(forge), graded(SCORE)], ps0_course, tmp_path)
+    assert not execution.ok and [f.kind for f in execution.findings] == ["tampered"]
+
+
 def test_a_value_shown_by_the_code_a_test_calls_earns_nothing(
     ps0_course: Path, tmp_path: Path
 ) -> None:
@@ -137,15 +179,17 @@ def test_a_value_shown_by_the_code_a_test_calls_earns_nothing(
 
 
 def test_an_honest_display_setting_and_a_reused_name_are_not_tampering(
-    ps0_course: Path, tmp_path: Path
+    ps0_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(shown_values, "_plant_here", lambda: True)  # a check before the test
     execution = _run([new_code_cell("%precision 2"),
                       new_code_cell("round = sum = 0  # names reused by a beginner"),
                       graded(SCORE)], ps0_course, tmp_path)
     assert execution.ok and execution.findings == []
     cells = nbformat.read(execution.path, as_version=4).cells
     assert [o["data"]["text/plain"] for o in cells[-1].outputs] == ["0.50"]
-    assert len(cells) == 3  # the grader's checks are gone
+    assert len(cells) == 3  # the grader's checks are gone, and left the numbering alone
+    assert [c.execution_count for c in cells] == [1, 2, 3]
     assert determine_grade(cells[-1]) == (0.5, 2)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import math
 import os
 import re
 import shutil
@@ -187,15 +188,22 @@ class LitePage:
         raise AssertionError(f"cells still running after {RUN_TIMEOUT} s")
 
     def run_cell(self, index: int, expect: str) -> str:
-        """Run one cell (Shift+Enter) and wait until its output shows ``expect``."""
-        self.cells().nth(index).click()
-        self.page.keyboard.press("Escape")
-        self.page.keyboard.press("Shift+Enter")
+        """Run one cell (Shift+Enter) and wait until its output shows ``expect``. As with
+        ``run_all``, a key pressed while the kernel is still starting may be dropped (the cell
+        then shows neither [*] nor its number): then it is pressed again."""
         deadline = time.monotonic() + RUN_TIMEOUT
+        pressed = -math.inf
+        prompt = self.cells().nth(index).locator(".jp-InputArea-prompt")
         while time.monotonic() < deadline:
             text = self.output(index)
             if expect in text:
                 return text
+            if (time.monotonic() - pressed > 20
+                    and not re.search(r"\[[\d*]+\]", prompt.inner_text())):
+                self.cells().nth(index).click()
+                self.page.keyboard.press("Escape")
+                self.page.keyboard.press("Shift+Enter")
+                pressed = time.monotonic()
             time.sleep(0.5)
         raise AssertionError(f"cell {index} never showed {expect!r}: {self.output(index)!r}")
 

@@ -20,7 +20,7 @@ from traitlets.config import Config
 
 from .integrity import Finding, regular_files
 from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
-from .shown_values import settle_test_outputs, shown_value_canary, shows_value
+from .shown_values import check_key, plant_checks, settle_test_outputs, take_checks
 
 # An error's message and each traceback entry are cut to this many characters, and its
 # traceback to its last ERROR_ENTRIES entries: far beyond any real error, so only a submission
@@ -29,8 +29,6 @@ ERROR_CHARS = 65536
 ERROR_ENTRIES = 200
 # A score shown by a test past the output limit is kept, cut to this many characters.
 SHOWN_VALUE_CHARS = 100
-# The grader's own cells after the student's: the shown-value check, then the canary.
-CHECK_CELLS = 2
 
 
 def canary_source() -> str:
@@ -67,6 +65,7 @@ class GradingExecute(Execute):
         self.output_bytes = 0
         self.outputs_dropped = 0
         self.errors_cut = 0
+        self.check_key = ""  # marks the grader's own cells (shown_values.check_key)
 
     def _get_timeout(self, cell: nbformat.NotebookNode | None) -> int | None:
         timeout = super()._get_timeout(cell)
@@ -80,6 +79,12 @@ class GradingExecute(Execute):
         if time.monotonic() > self.deadline:
             raise NotebookTimeout(f"the notebook ran for more than {self.notebook_seconds} s "
                                   f"in all ({NOTEBOOK_TIMEOUT_CELLS} times the cell timeout)")
+        if self.check_key in cell.get("metadata", {}):
+            # a check of the grader's is not kept in the kernel's history: it takes the count of
+            # the test after it (so counts cannot tell them apart), and every other cell, its
+            # tracebacks ("Cell In[3]") included, is numbered as plain nbgrader numbers it
+            self._check_assign_resources(resources)
+            return self.execute_cell(cell, index, store_history=False), self.resources
         return super().preprocess_cell(cell, resources, index)
 
     def on_cell_executed(self, **kwargs: Any) -> None:
@@ -111,11 +116,9 @@ class GradingExecute(Execute):
     def _scores(self, cell_index: int) -> bool:
         """Whether the value a cell shows is read as a score: a released test cell (nbgrader
         takes the grade id from any cell the release does not know) or the grader's checks."""
-        cells = self.nb.cells
-        if cell_index >= len(cells) - CHECK_CELLS:
-            return True
-        grading = cells[cell_index].get("metadata", {}).get("nbgrader", {})
-        return bool(grading.get("grade") and grading.get("grade_id"))
+        metadata = self.nb.cells[cell_index].get("metadata", {})
+        grading = metadata.get("nbgrader", {})
+        return self.check_key in metadata or bool(grading.get("grade") and grading.get("grade_id"))
 
     def _update_display_id(self, display_id: str, msg: dict) -> None:
         # an update rewrites every output shown under its id: each copy counts
@@ -187,20 +190,22 @@ def execute_notebook(path: str, config: Config) -> Execution:
     executed notebook is written back to ``path``."""
     start = time.monotonic()
     nb = nbformat.read(path, as_version=4)
-    shown, value = shown_value_canary()
-    nb.cells += [new_code_cell(shown), new_code_cell(canary_source())]
+    key = check_key()
+    plant_checks(nb, key)
+    nb.cells.append(new_code_cell(canary_source(), metadata={key: "canary"}))
     work = working_copy(Path(path).parent)
     try:
-        return _execute(nb, path, work, config, start, value)
+        return _execute(nb, path, work, config, start, key)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
-             start: float, shown_value: float) -> Execution:
+             start: float, key: str) -> Execution:
     name = Path(path).stem
     resources = {"metadata": {"path": str(work)}}
     executor = GradingExecute(config=config)
+    executor.check_key = key
     try:
         # the grading config ends the kernel as soon as the canary has answered
         # (settings.load_config; docs/nbgrader-boundary.md, "Speed"; docs/sandbox.md, pitfall 9)
@@ -216,7 +221,7 @@ def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
         return Execution(path, False, time.monotonic() - start,
                          [Finding("not-executed", name, detail)])
     canary = nb.cells.pop()
-    shown = nb.cells.pop()
+    shown_as_computed = take_checks(nb, key)
     findings = _cell_findings(nb, name)
     if executor.outputs_dropped or executor.errors_cut:
         findings.append(Finding(
@@ -227,7 +232,7 @@ def _execute(nb: nbformat.NotebookNode, path: str, work: Path, config: Config,
     if not any(o.get("output_type") == "error" for o in canary.get("outputs", [])):
         tampered.append(Finding("tampered", name,
                                 "the code disabled error reporting, so tests cannot be trusted"))
-    if not shows_value(shown, shown_value):
+    if not shown_as_computed:
         tampered.append(Finding(
             "tampered", name, "the kernel showed a cell's value other than it is, or not at all, "
             "so tests scored by the value they show cannot be trusted"))

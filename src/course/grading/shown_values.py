@@ -10,6 +10,7 @@ import math
 import secrets
 
 import nbformat
+from nbformat.v4 import new_code_cell
 
 from .integrity import Finding
 
@@ -34,6 +35,49 @@ def shown_value_canary() -> tuple[str, float]:
     ]
     source, value = secrets.choice(forms)
     return "import builtins as _builtins\n" + source, value
+
+
+def check_key() -> str:
+    """The metadata key that marks the grader's own cells in one run: drawn anew, so a
+    submission cannot mark a cell of its own as the grader's. The kernel never sees metadata."""
+    return "course-check-" + secrets.token_hex(8)
+
+
+def is_test(cell: nbformat.NotebookNode) -> bool:
+    """A released test cell: graded code that is not an answer."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return (cell.get("cell_type") == "code" and bool(grading.get("grade"))
+            and not grading.get("solution"))
+
+
+def plant_checks(nb: nbformat.NotebookNode, key: str) -> None:
+    """Shown-value checks among the tests: before each test at random (one chance in two) and
+    after the student's last cell, each marked with ``key``. They run outside the kernel's
+    history (``GradingExecute``), so a check has the execution count of the test after it: code
+    that forges the values shown at the tests' counts forges the checks' too."""
+    cells = []
+    for cell in nb.cells:
+        if is_test(cell) and _plant_here():
+            cells.append(_check_cell(key))
+        cells.append(cell)
+    nb.cells = [*cells, _check_cell(key)]
+
+
+def _plant_here() -> bool:
+    return secrets.randbelow(2) == 1
+
+
+def _check_cell(key: str) -> nbformat.NotebookNode:
+    source, value = shown_value_canary()
+    return new_code_cell(source, metadata={key: value})
+
+
+def take_checks(nb: nbformat.NotebookNode, key: str) -> bool:
+    """Remove the checks ``plant_checks`` planted; whether every check showed its value. They
+    ran outside the kernel's history, so the other cells are numbered as without them."""
+    planted = [c for c in nb.cells if key in c.get("metadata", {})]
+    nb.cells = [c for c in nb.cells if key not in c.get("metadata", {})]
+    return all(shows_value(c, c.metadata[key]) for c in planted)
 
 
 def _results(cell: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -76,9 +120,9 @@ def settle_test_outputs(nb: nbformat.NotebookNode, name: str) -> list[Finding]:
     """
     findings = []
     for cell in nb.cells:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not grading.get("grade") or grading.get("solution"):
+        if not is_test(cell):
             continue
+        grading = cell.metadata["nbgrader"]
         results, grade_id = _results(cell), grading.get("grade_id")
         if _failed(cell) and results:
             cell["outputs"] = [o for o in cell["outputs"] if o not in results]
