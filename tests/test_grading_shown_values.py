@@ -114,11 +114,21 @@ def test_checks_are_planted_among_the_tests_at_random_and_leave_no_trace() -> No
         assert all(c is t for c, t in zip([c for c in nb.cells if key not in c.metadata],
                                           [answer, prose, *tests], strict=True))
         layouts.add(tuple(planted))
-        for cell in nb.cells:
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        for count, cell in enumerate(code, start=1):  # as the kernel numbers them, checks too
+            cell.execution_count = count
             if key in cell.metadata:
                 cell.outputs = [_result(repr(cell.metadata[key]))]
+            else:
+                cell.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[
+                    f"Cell In[{count}], line 1", "Cell In[1], line 1, in double"])]
         assert take_checks(nb, key) is True
         assert nb.cells == [answer, prose, *tests]
+        # numbered as plain nbgrader numbers them, tracebacks included
+        assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5]
+        assert [c.outputs[0].traceback[0] for c in tests] == [
+            f"Cell In[{n}], line 1" for n in (2, 3, 4, 5)]
+        assert {c.outputs[0].traceback[1] for c in tests} == {"Cell In[1], line 1, in double"}
     assert len(layouts) > 4  # where the checks stand is not a pattern to learn
 
 
@@ -156,8 +166,8 @@ def test_forging_the_values_shown_at_the_tests_execution_counts_meets_a_check(
     ps0_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The second attack's forge: a formatter that shows full marks at the count where the
-    test runs, sparing the check after the last cell. A check planted before the test (one
-    chance in two for each test) runs at the same count, so it is forged too."""
+    test would run, sparing the check after the last cell. A check planted before the test
+    (one chance in two for each test) runs at that count instead, so it is the one forged."""
     monkeypatch.setattr(shown_values, "_plant_here", lambda: True)
     forge = ("_ip = get_ipython()\n_test = _ip.execution_count + 1\n"
              "_ip.display_formatter.formatters['text/plain'].for_type(float, lambda v, p, c: "
@@ -188,9 +198,22 @@ def test_an_honest_display_setting_and_a_reused_name_are_not_tampering(
     assert execution.ok and execution.findings == []
     cells = nbformat.read(execution.path, as_version=4).cells
     assert [o["data"]["text/plain"] for o in cells[-1].outputs] == ["0.50"]
-    assert len(cells) == 3  # the grader's checks are gone, and left the numbering alone
+    assert len(cells) == 3  # the grader's checks are gone, and the numbering is plain nbgrader's
     assert [c.execution_count for c in cells] == [1, 2, 3]
+    assert cells[-1].outputs[0]["execution_count"] == 3
     assert determine_grade(cells[-1]) == (0.5, 2)
+
+
+def test_a_failed_tests_traceback_names_cells_as_plain_nbgrader_does(
+    ps0_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shown_values, "_plant_here", lambda: True)  # a check before the test
+    answer = new_code_cell("def double(x):\n    assert x < 0\n    return 2 * x")
+    execution = _run([answer, graded("assert double(2) == 4")], ps0_course, tmp_path)
+    assert execution.ok
+    error = nbformat.read(execution.path, as_version=4).cells[1].outputs[0]
+    text = "".join(error["traceback"])
+    assert "In[2]" in text and "In[1]" in text and "In[3]" not in text
 
 
 def test_a_tests_score_is_kept_past_the_output_limit(ps0_course: Path, tmp_path: Path) -> None:

@@ -192,18 +192,18 @@ class LitePage:
         ``run_all``, a key pressed while the kernel is still starting may be dropped (the cell
         then shows neither [*] nor its number): then it is pressed again."""
         deadline = time.monotonic() + RUN_TIMEOUT
-        pressed = -math.inf
         prompt = self.cells().nth(index).locator(".jp-InputArea-prompt")
+        before, pressed = prompt.inner_text(), -math.inf
         while time.monotonic() < deadline:
-            text = self.output(index)
-            if expect in text:
-                return text
-            if (time.monotonic() - pressed > 20
-                    and not re.search(r"\[[\d*]+\]", prompt.inner_text())):
+            if time.monotonic() - pressed > 20 and prompt.inner_text() == before:
+                # not queued ([*]) nor run (a new number) since the last press: press again
                 self.cells().nth(index).click()
                 self.page.keyboard.press("Escape")
                 self.page.keyboard.press("Shift+Enter")
                 pressed = time.monotonic()
+            text = self.output(index)
+            if expect in text:
+                return text
             time.sleep(0.5)
         raise AssertionError(f"cell {index} never showed {expect!r}: {self.output(index)!r}")
 

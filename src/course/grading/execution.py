@@ -79,12 +79,6 @@ class GradingExecute(Execute):
         if time.monotonic() > self.deadline:
             raise NotebookTimeout(f"the notebook ran for more than {self.notebook_seconds} s "
                                   f"in all ({NOTEBOOK_TIMEOUT_CELLS} times the cell timeout)")
-        if self.check_key in cell.get("metadata", {}):
-            # a check of the grader's is not kept in the kernel's history: it takes the count of
-            # the test after it (so counts cannot tell them apart), and every other cell, its
-            # tracebacks ("Cell In[3]") included, is numbered as plain nbgrader numbers it
-            self._check_assign_resources(resources)
-            return self.execute_cell(cell, index, store_history=False), self.resources
         return super().preprocess_cell(cell, resources, index)
 
     def on_cell_executed(self, **kwargs: Any) -> None:

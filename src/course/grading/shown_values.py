@@ -7,6 +7,7 @@ they are (docs/sandbox.md, "Tamper detection")."""
 from __future__ import annotations
 
 import math
+import re
 import secrets
 
 import nbformat
@@ -52,9 +53,9 @@ def is_test(cell: nbformat.NotebookNode) -> bool:
 
 def plant_checks(nb: nbformat.NotebookNode, key: str) -> None:
     """Shown-value checks among the tests: before each test at random (one chance in two) and
-    after the student's last cell, each marked with ``key``. They run outside the kernel's
-    history (``GradingExecute``), so a check has the execution count of the test after it: code
-    that forges the values shown at the tests' counts forges the checks' too."""
+    after the student's last cell, each marked with ``key``. Code that forges the values shown
+    at the tests' execution counts, as it would number them, meets a check wherever one was
+    planted before a test: from there on every count is one further along."""
     cells = []
     for cell in nb.cells:
         if is_test(cell) and _plant_here():
@@ -73,11 +74,36 @@ def _check_cell(key: str) -> nbformat.NotebookNode:
 
 
 def take_checks(nb: nbformat.NotebookNode, key: str) -> bool:
-    """Remove the checks ``plant_checks`` planted; whether every check showed its value. They
-    ran outside the kernel's history, so the other cells are numbered as without them."""
+    """Remove the checks ``plant_checks`` planted, and number the other cells as plain nbgrader
+    numbers them, their tracebacks' "Cell In[7]" included; whether every check showed its
+    value. The checks ran as cells like any other, in the kernel's history: run outside it, a
+    check can be told from a test without reading either (a pre_run_cell hook sees
+    ``store_history``, and a formatter sees the test's value already in ``Out``)."""
     planted = [c for c in nb.cells if key in c.get("metadata", {})]
+    shown = all(shows_value(c, c.metadata[key]) for c in planted)
+    ran = [c for c in nb.cells if c.get("cell_type") == "code"
+           and c.get("execution_count") is not None]
     nb.cells = [c for c in nb.cells if key not in c.get("metadata", {})]
-    return all(shows_value(c, c.metadata[key]) for c in planted)
+    kept = [c for c in ran if key not in c.get("metadata", {})]
+    first = min((c.execution_count for c in ran), default=1)
+    numbers = {c.execution_count: first + i for i, c in enumerate(kept)}
+    for cell in kept:
+        cell.execution_count = numbers[cell.execution_count]
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = cell.execution_count
+            elif output.get("output_type") == "error":
+                output["traceback"] = [_renumbered(line, numbers)
+                                       for line in output.get("traceback", [])]
+    return shown
+
+
+# How IPython names a cell in a traceback: "Cell In[7], line 2" (older: "<ipython-input-7-...>")
+CELL_NAME = re.compile(r"(In\[|ipython-input-)(\d+)(\]|-)")
+
+
+def _renumbered(line: str, numbers: dict[int, int]) -> str:
+    return CELL_NAME.sub(lambda m: f"{m[1]}{numbers.get(int(m[2]), int(m[2]))}{m[3]}", line)
 
 
 def _results(cell: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
