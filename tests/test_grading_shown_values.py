@@ -99,6 +99,7 @@ def test_the_shown_value_check_is_in_the_tests_form_and_is_drawn_anew() -> None:
         exec(compile(ast.Module(tree.body[:-1], []), "check", "exec"), namespace)
         assert eval(ast.unparse(tree.body[-1]), namespace) == value
         assert round(value, 2) == value >= 0
+        assert round(value * 4, 6) % 1, value  # never a score a forge would show (n/4)
 
 
 def test_checks_are_planted_among_the_tests_at_random_and_leave_no_trace() -> None:

@@ -24,18 +24,19 @@ def shown_value_canary() -> tuple[str, float]:
     round, at a cell's top level) and the value it must show. A kernel that shows values other
     than they are, or none (which nbgrader scores as full marks), or whose builtins were
     replaced, shows another. Drawn anew for every notebook; at most two decimals, as a score
-    has, so a display rounded to two places (``%precision 2``) still reads true."""
-    marks = [bool(secrets.randbelow(2)) for _ in range(secrets.randbelow(10) + 3)]
-    factor = secrets.choice(FACTORS)
-    forms = [
-        (f"_builtins.round({factor} * _builtins.sum(_builtins.bool(_m) for _m in {marks!r}), 2)",
-         round(factor * sum(marks), 2)),
-        (f"_builtins.float(_builtins.sum({marks!r}))", float(sum(marks))),
-        (f"_builtins.round({factor} * _builtins.sum({marks!r}) / _builtins.len({marks!r}), 2)",
-         round(factor * sum(marks) / len(marks), 2)),
-    ]
-    source, value = secrets.choice(forms)
-    return "import builtins as _builtins\n" + source, value
+    has, so a display rounded to two places (``%precision 2``) still reads true, and never a
+    multiple of a quarter, so a forged score (whole, half or quarter points) never matches it."""
+    while True:
+        marks = [bool(secrets.randbelow(2)) for _ in range(secrets.randbelow(10) + 3)]
+        factor = secrets.choice(FACTORS)
+        source, value = secrets.choice([
+            (f"_builtins.round({factor} * _builtins.sum(_builtins.bool(_m) for _m in {marks!r}), "
+             "2)", round(factor * sum(marks), 2)),
+            (f"_builtins.round({factor} * _builtins.sum({marks!r}) / _builtins.len({marks!r}), 2)",
+             round(factor * sum(marks) / len(marks), 2)),
+        ])
+        if round(value * 4, 6) % 1:
+            return "import builtins as _builtins\n" + source, value
 
 
 def check_key() -> str:
