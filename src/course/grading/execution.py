@@ -20,7 +20,7 @@ from traitlets.config import Config
 
 from .integrity import Finding, regular_files
 from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
-from .shown_values import check_key, plant_checks, settle_test_outputs, take_checks
+from .shown_values import check_key, is_test, plant_checks, settle_test_outputs, take_checks
 
 # An error's message and each traceback entry are cut to this many characters, and its
 # traceback to its last ERROR_ENTRIES entries: far beyond any real error, so only a submission
@@ -110,9 +110,10 @@ class GradingExecute(Execute):
     def _scores(self, cell_index: int) -> bool:
         """Whether the value a cell shows is read as a score: a released test cell (nbgrader
         takes the grade id from any cell the release does not know) or the grader's checks."""
-        metadata = self.nb.cells[cell_index].get("metadata", {})
-        grading = metadata.get("nbgrader", {})
-        return self.check_key in metadata or bool(grading.get("grade") and grading.get("grade_id"))
+        cell = self.nb.cells[cell_index]
+        if self.check_key in cell.get("metadata", {}):
+            return True
+        return is_test(cell) and bool(cell.metadata["nbgrader"].get("grade_id"))
 
     def _update_display_id(self, display_id: str, msg: dict) -> None:
         # an update rewrites every output shown under its id: each copy counts
