@@ -196,8 +196,11 @@ def _course_autograde(root: str, pool: bool) -> list[str]:
 @pytest.fixture(scope="session")
 def graded_assignments(released_course: Path,
                        tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
-    """Every submission graded by plain nbgrader."""
-    return _graded_in_shards(released_course, tmp_path_factory, _plain_autograde)
+    """Every submission graded by plain nbgrader: all of them, or nbgrader's errors in full
+    (a grade of None would say only that a submission was not graded)."""
+    graded = _graded_in_shards(released_course, tmp_path_factory, _plain_autograde)
+    assert not graded.errors, "\n".join(graded.errors)
+    return graded
 
 
 @pytest.fixture(scope="session")

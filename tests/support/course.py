@@ -147,6 +147,12 @@ def plain_autograde(root: Path, assignment: str = "*", student: str = "*") -> st
     its error alone says only "see the above traceback" and a worker process loses its log.
     Else None."""
     config = load_config(root)
+    # Kernels talk over ipc sockets, as the grading kernels do: the round trip runs two of these
+    # at once, and TCP ports, picked free and bound later by the kernel, can be picked twice
+    # (nteract/papermill#511). The transport changes no output.
+    config.KernelManager.transport = "ipc"
+    sockets = Path(tempfile.mkdtemp(prefix="plain-nbgrader-"))  # absolute: kernels run elsewhere
+    config.KernelManager.ip = str(sockets / "kernel")
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
     log = logging.getLogger("plain-nbgrader")
@@ -160,6 +166,7 @@ def plain_autograde(root: Path, assignment: str = "*", student: str = "*") -> st
         return "\n".join([str(exc), *errors.lines])
     finally:
         log.removeHandler(errors)
+        shutil.rmtree(sockets, ignore_errors=True)
     return None
 
 
