@@ -23,6 +23,11 @@ c.CourseDirectory.db_url = f"sqlite:///{grading_home / 'gradebook.db'}"
 # Data files that sit beside a notebook are copied with it; answer keys never sit there.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
+# After a cell's reply the kernel's last outputs must arrive within this many seconds, or the
+# notebook stops ungraded; nbclient's 4 s let a busy grading machine fail sound work. A kernel
+# that withholds them stops its notebook after one wait (docs/sandbox.md, pitfall 15).
+c.Execute.iopub_timeout = 30
+
 # Every way of writing feedback (course feedback, nbgrader generate_feedback, Formgrader's
 # buttons) hides the hidden tests; `course feedback --reveal-hidden` is the one way to show them.
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

@@ -23,6 +23,8 @@ import logging
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -198,6 +200,10 @@ def graded_assignments(released_course: Path,
                        tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     """Every submission graded by plain nbgrader: all of them, or nbgrader's errors in full
     (a grade of None would say only that a submission was not graded)."""
+    # Plain nbgrader's kernels share the grader's matplotlib font cache: made by the first of
+    # them on a fresh machine, past 5 s under load its scan prints a warning into ps3's and
+    # ps5's outputs, which the grading kernels never print (src/course/grading/fonts.py)
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
     graded = _graded_in_shards(released_course, tmp_path_factory, _plain_autograde)
     assert not graded.errors, "\n".join(graded.errors)
     return graded

@@ -29,9 +29,14 @@ from tests.support.course import (
 )
 
 HONEST = ["full-marks", "partial-marks", "wrong-answers", "looks-for-leftovers"]
-# s per cell: the infinite loop costs this much. attacks-its-neighbours needs 3 s of it and the
-# fork bomb took up to 6 s on a loaded 2-core machine; every other cell takes milliseconds
+# s per cell: the infinite loop costs this much. attacks-its-neighbours needs 3 s of it; every
+# other cell takes milliseconds, the fork bomb too under PROCESSES
 CELL_TIMEOUT = 10
+# processes and threads of a submission: the fork bomb forked up to the default 256 in 0.7-1 s
+# on an idle machine and up to 6 s on a loaded one, too close to CELL_TIMEOUT (a timeout
+# would join its verdict); a quarter of that is still far above what any other scenario runs.
+# test_grading_limits tests the cap itself.
+PROCESSES = 64
 # scenario -> (verdict kinds, expected score of test_double, of test_count_words)
 HOSTILE = {
     "infinite-loop": ({"timeout"}, 0, 2),
@@ -119,7 +124,7 @@ def grade_batch(root: Path, pool: bool) -> dict[str, StudentResult]:
         else:
             submit(root, scenario, f"hostile/{scenario}")
     return {r.student: r for r in autograde(root, "ps0", timeout=CELL_TIMEOUT, memory="1GiB",
-                                            progress=False, pool=pool)}
+                                            processes=PROCESSES, progress=False, pool=pool)}
 
 
 def not_plain_files(folder: Path) -> list[str]:

@@ -83,6 +83,40 @@ def test_a_notebook_of_many_cells_under_the_cell_timeout_stops_at_its_total(
     assert execution.seconds < 20
 
 
+# A cell that stops its kernel from ever saying "idle" after a cell has run
+WITHHOLDS_IDLE = """\
+kernel = get_ipython().kernel
+send = kernel.session.send
+def withheld(stream, kind, content=None, *args, **kwargs):
+    if kind == "status" and (content or {}).get("execution_state") == "idle":
+        return None
+    return send(stream, kind, content, *args, **kwargs)
+kernel.session.send = withheld"""
+
+
+def test_a_kernel_that_never_says_idle_stops_its_notebook_after_one_wait(
+    ps0_course: Path, tmp_path: Path
+) -> None:
+    """The course waits 30 s for a cell's last outputs (nbgrader_config.py; nbclient's 4 s
+    failed sound work on a busy machine), and a kernel that withholds them costs that wait
+    once, not once a cell (docs/sandbox.md, pitfall 15). Here with a 2 s wait."""
+    assert load_config(ps0_course).Execute.iopub_timeout == 30
+    nb = nbformat.v4.new_notebook(cells=[new_code_cell(WITHHOLDS_IDLE)]
+                                  + [new_code_cell(f"print({i})") for i in range(10)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "withholds-idle.ipynb"
+    nbformat.write(nb, path)
+    config = load_config(ps0_course, grading=True, sandbox=False, timeout=5)
+    config.Execute.iopub_timeout = 2
+    execution = execute_notebook(str(path), config)
+    assert not execution.ok
+    assert [f.kind for f in execution.findings] == ["not-executed"]
+    assert "CellTimeoutError" in execution.findings[0].detail  # its last outputs never came
+    assert "after 2 seconds" in execution.findings[0].detail
+    assert execution.seconds < 2 * 2 + 5  # one wait, and the kernel's start and end
+
+
 def test_grading_keeps_no_widget_state(ps0_course: Path) -> None:
     """nbclient would keep widget state in the notebook's metadata, outside the output limit
     (a second attack made a 126 MB notebook of it)."""

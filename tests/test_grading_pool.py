@@ -117,8 +117,10 @@ def test_a_failed_fork_starts_that_kernel_cold_and_says_so(bwrap: None,
         raise PoolUnavailable("fork refused here")
 
     monkeypatch.setattr(pool, "worker_zygote", refused)
+    # notices said once per process: only this test's may be in the set
+    monkeypatch.setattr(pool, "_said", set())
     assert run(PooledKernelManager, tmp_path, tmp_path, ["print(6 * 7)"]) == ["42\n"]
-    assert "NOTICE" in caplog.text and "fork refused here" in pool._said.pop()
+    assert "NOTICE" in caplog.text and any("fork refused here" in m for m in pool._said)
 
 
 def test_without_user_namespaces_grading_goes_cold_with_one_notice(bwrap: None,

@@ -88,6 +88,27 @@ def lite_browser(playwright: Any) -> Iterator[object]:
     yield instance
     instance.close()
 
+# Whether JupyterLite's storage (localforage: IndexedDB databases "JupyterLite Storage…", store
+# "files", keyed by path) holds a file whose content contains a text.
+SAVED_HOLDS = """async ([path, text]) => {
+  const done = (request) => new Promise((ok, fail) => {
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  for (const info of await indexedDB.databases()) {
+    if (!info.name.startsWith("JupyterLite Storage")) continue;
+    const db = await done(indexedDB.open(info.name));
+    try {
+      if (!db.objectStoreNames.contains("files")) continue;
+      const file = await done(db.transaction("files").objectStore("files").get(path));
+      if (file && JSON.stringify(file.content).includes(text)) return true;
+    } finally {
+      db.close();
+    }
+  }
+  return false;
+}"""
+
 
 class LitePage:
     """A page of the site in a fresh context (fresh browser storage), offline, that records
@@ -206,6 +227,14 @@ class LitePage:
                 return text
             time.sleep(0.5)
         raise AssertionError(f"cell {index} never showed {expect!r}: {self.output(index)!r}")
+
+    def save(self, site_file: str, holding: str) -> None:
+        """Save (Ctrl+S), then wait until the browser's storage holds ``holding`` in
+        ``site_file``: the save is asynchronous, and a reload before it ends drops the edit
+        without a word (the page's unsaved-changes prompt is accepted by Playwright)."""
+        self.page.keyboard.press("Control+s")
+        self.page.wait_for_function(SAVED_HOLDS, arg=[site_file, holding],
+                                    timeout=LOAD_TIMEOUT, polling=250)
 
     def output(self, index: int) -> str:
         area = self.cells().nth(index).locator(".jp-OutputArea")
@@ -773,8 +802,7 @@ def test_exercise_done_in_the_browser_scores_as_on_the_desktop(
     assert "'mayor' is a different word from 'may'" in failed
 
     # Saved work is still there after a reload (the browser's storage), wrong answer included.
-    lite_page.page.keyboard.press("Control+s")
-    time.sleep(1)
+    lite_page.save(site_file, "text.lower().count(phrase.lower())")
     lite_page.page.reload(wait_until="load")
     lite_page.cells().first.wait_for(timeout=LOAD_TIMEOUT)
     assert "text.lower().count(phrase.lower())" in lite_page.cells().nth(index).inner_text()

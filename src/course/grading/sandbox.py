@@ -331,6 +331,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw.setdefault("stdout", subprocess.DEVNULL)
         else:  # no sandbox to set the environment: the grader's, with the grading hash seed
             kw["env"] = {**kw.get("env", os.environ), "PYTHONHASHSEED": HASH_SEED}
+            # ipc, not TCP: two workers could pick the same free port (docs/sandbox.md,
+            # pitfall 15)
+            self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
+            weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
+            self.transport = "ipc"
+            self.ip = str(self._kernel_dir / "s")
+            self.connection_file = str(self._kernel_dir / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
