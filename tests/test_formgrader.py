@@ -27,8 +27,7 @@ from playwright.sync_api import Frame, Page
 from course.grading.pipeline import autograde
 from tests.support.course import ASSIGNMENT, NOTEBOOK, make_course, submit
 from tests.support.guide import blocks, lines
-from tests.support.jupyter import isolated_env, root_flag, running_server
-from tests.support.ports import free_port
+from tests.support.jupyter import ANY_PORT, isolated_env, root_flag, running_server
 
 GUIDE_PORT = "--ServerApp.port=8888"
 WRITTEN = "why_date"  # ps0's manually graded written answer, 2 points
@@ -47,15 +46,16 @@ def guide_command() -> list[str]:
     return shlex.split(commands[0])
 
 
-def for_test_server(command: list[str], port: int, token: str) -> list[str]:
-    """The guide's command on a free port, with a token and no browser of its own."""
+def for_test_server(command: list[str], token: str) -> list[str]:
+    """The guide's command on a port the system picks, with a token and no browser of its
+    own."""
     assert command[:2] == ["jupyter", "lab"], "the guide's menu steps need JupyterLab"
     assert "--ServerApp.ip=127.0.0.1" in command, "the guide must keep the server on loopback"
     assert GUIDE_PORT in command, f"the test expects {GUIDE_PORT} in the guide's command"
-    command = [f"--ServerApp.port={port}" if arg == GUIDE_PORT else arg for arg in command]
+    command = [ANY_PORT if arg == GUIDE_PORT else arg for arg in command]
     # expose_app_in_browser: window.jupyterapp, whose `restored` promise says the page is ready
-    return [*command, f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0",
-            "--no-browser", "--LabApp.expose_app_in_browser=True", *root_flag()]
+    return [*command, f"--IdentityProvider.token={token}", "--no-browser",
+            "--LabApp.expose_app_in_browser=True", *root_flag()]
 
 
 @dataclass
@@ -96,11 +96,10 @@ class Server:
 @pytest.fixture
 def formgrader(autograded_ps0: Course, tmp_path: Path) -> Iterator[Server]:
     """The guide's command, run from the course root; stopped at the end, also on failure."""
-    port, token = free_port(), secrets.token_hex(16)
-    url, log = f"http://127.0.0.1:{port}", tmp_path / "server.log"
-    command = for_test_server(guide_command(), port, token)
+    token, log = secrets.token_hex(16), tmp_path / "server.log"
+    command = for_test_server(guide_command(), token)
     with running_server(command, cwd=autograded_ps0.root, env=isolated_env(tmp_path / "home"),
-                        log=log, url=url, token=token):
+                        log=log, token=token) as url:
         yield Server(url, token, log)
 
 

@@ -1,8 +1,10 @@
 """A throwaway Jupyter server on loopback for the browser tests: its own config, data and
-runtime folders (so the user's settings never leak in), a free port, and a clean stop."""
+runtime folders (so the user's settings never leak in), a port the system gives it, and a clean
+stop."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +14,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from tests.support.ports import free_port
 
 # s: the server must answer within STALL_TIMEOUT of its last log line, and at the latest after
 # START_TIMEOUT. Importing the server extensions alone took 20 s on two cores with other jobs
@@ -44,19 +44,23 @@ def root_flag() -> list[str]:
     return ["--allow-root"] if os.geteuid() == 0 else []
 
 
-def _wait_until_up(proc: subprocess.Popen, url: str, token: str, log: Path) -> None:
-    """Until the server answers /api/status: while it lives and keeps logging its start-up."""
+def _wait_until_up(proc: subprocess.Popen, runtime: Path, token: str, log: Path) -> str:
+    """Until the server answers /api/status, while it lives and keeps logging its start-up:
+    its URL, read from the file it writes in its ``runtime`` folder once it listens (it is
+    started on port 0, so the system picks a port no other process holds)."""
     start = time.monotonic()
-    request = urllib.request.Request(f"{url}/api/status",
-                                     headers={"Authorization": f"token {token}"} if token else {})
+    info = runtime / f"jpserver-{proc.pid}.json"
     last_size, last_progress = -1, start
     while True:
         assert proc.poll() is None, f"Jupyter server exited:\n{log.read_text()[-4000:]}"
         try:
+            url = json.loads(info.read_text())["url"].rstrip("/")
+            request = urllib.request.Request(
+                f"{url}/api/status", headers={"Authorization": f"token {token}"} if token else {})
             with urllib.request.urlopen(request, timeout=2) as r:
                 if r.status == 200:
-                    return
-        except OSError:
+                    return url
+        except (OSError, ValueError, KeyError):  # not written yet, half written, not up yet
             pass
         now = time.monotonic()
         size = log.stat().st_size if log.exists() else 0
@@ -79,16 +83,22 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
+# A port picked free in the test and bound by the server seconds later (after it imported its
+# extensions) could be taken in between; port 0 has the system pick one as the server binds.
+ANY_PORT = "--ServerApp.port=0"
+
+
 @contextmanager
 def running_server(command: list[str], cwd: Path, env: dict[str, str], log: Path,
-                   url: str, token: str = "") -> Iterator[subprocess.Popen]:
-    """Run ``command`` until the server at ``url`` answers; stop it on leaving, also when the
-    body or the start-up fails. (No shell: terminate() must reach the server itself.)"""
+                   token: str = "") -> Iterator[str]:
+    """Run ``command`` (a Jupyter server given ANY_PORT, with ``env`` from isolated_env) until
+    it answers; its URL. Stop it on leaving, also when the body or the start-up fails. (No
+    shell: terminate() must reach the server itself.)"""
+    assert ANY_PORT in command, "start the server on port 0 (ANY_PORT)"
     with log.open("w") as out:
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(proc, url, token, log)
-        yield proc
+        yield _wait_until_up(proc, Path(env["JUPYTER_RUNTIME_DIR"]), token, log)
     finally:
         stop(proc)
 
@@ -109,14 +119,11 @@ def run_jupyter_server(base: Path, extra_args: Sequence[str] = ()) -> Iterator[J
     for d in (root, progress):
         d.mkdir(parents=True, exist_ok=True)
     env = isolated_env(base, COURSE_PROGRESS_DIR=str(progress))
-    port = free_port()
     log = base / "server.log"
     jupyter_bin = Path(sys.executable).with_name("jupyter")
-    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+    command = [str(jupyter_bin), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", ANY_PORT,
                "--IdentityProvider.token=", "--ServerApp.password=",
                f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
                *root_flag(), *extra_args]
-    url = f"http://127.0.0.1:{port}"
-    with running_server(command, cwd=root, env=env, log=log, url=url):
+    with running_server(command, cwd=root, env=env, log=log) as url:
         yield JupyterServer(url, root, progress, log)
