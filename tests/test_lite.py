@@ -157,27 +157,30 @@ class LitePage:
     def cells(self) -> object:
         return self.page.locator(".jp-Notebook .jp-Cell")
 
+    def click(self, target: Any) -> None:
+        """Click ``target``. The kernel-choice dialog may open at any moment of a slow start and
+        take the click: answer it, as a student would, and click again."""
+        deadline = time.monotonic() + LOAD_TIMEOUT / 1000
+        while True:
+            accept_kernel_dialog(self.page)
+            try:
+                target.click(timeout=5_000)
+                return
+            except PlaywrightTimeout:
+                if time.monotonic() > deadline:
+                    raise
+
     def set_source(self, index: int, source: str) -> None:
         editor = self.cells().nth(index).locator(".cm-content")
         editor.scroll_into_view_if_needed()
-        editor.click()
+        self.click(editor)
         self.page.keyboard.press("Control+a")
         self.page.keyboard.press("Delete")
         self.page.keyboard.insert_text(source)
         self.page.keyboard.press("Escape")
 
     def menu(self, menu: str, item: str) -> None:
-        # The kernel-choice dialog may open at any moment of a slow start and take the click:
-        # answer it, as a student would, and click again.
-        deadline = time.monotonic() + LOAD_TIMEOUT / 1000
-        while True:
-            accept_kernel_dialog(self.page)
-            try:
-                self.page.get_by_role("menuitem", name=menu, exact=True).click(timeout=5_000)
-                break
-            except PlaywrightTimeout:
-                if time.monotonic() > deadline:
-                    raise
+        self.click(self.page.get_by_role("menuitem", name=menu, exact=True))
         self.page.get_by_role("menuitem", name=item).first.click()
 
     def prompts(self) -> list[str]:
@@ -218,7 +221,7 @@ class LitePage:
         while time.monotonic() < deadline:
             if time.monotonic() - pressed > 20 and prompt.inner_text() == before:
                 # not queued ([*]) nor run (a new number) since the last press: press again
-                self.cells().nth(index).click()
+                self.click(self.cells().nth(index))
                 self.page.keyboard.press("Escape")
                 self.page.keyboard.press("Shift+Enter")
                 pressed = time.monotonic()
@@ -516,7 +519,7 @@ def test_course_package_gives_the_same_answers_in_pyodide(lite_page: LitePage,
     expected.pop("yaml_free")
     lite_page.open("practice.ipynb")
     # a new cell under the first: the checks' own source, then their report
-    lite_page.cells().first.click()
+    lite_page.click(lite_page.cells().first)
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
     index = 1
@@ -574,7 +577,7 @@ def _snapshot_of_the_kernel(lite_page: LitePage) -> str:
     from and whether it took the page's early start; the cell's output. (The indicator may say
     idle before the kernel starts: a cell's output is what shows the kernel running.)"""
     lite_page.open("practice.ipynb")
-    lite_page.cells().first.click()
+    lite_page.click(lite_page.cells().first)
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
     lite_page.set_source(1, f"import os\nprint('SNAPSHOT=' + str(os.environ.get({MARKER!r})), "
@@ -823,7 +826,7 @@ def test_quiz_answers_and_keeps_progress_in_the_browser(lite_page: LitePage) -> 
     assert any(w in status.inner_text() for w in ("Correct", "Partly correct", "Not correct"))
     # The kernel kept the attempt in the browser's storage (/drive), not in its memory
     quiz_cell = lite_page.cells().count() - 1
-    lite_page.cells().nth(quiz_cell).click()
+    lite_page.click(lite_page.cells().nth(quiz_cell))
     lite_page.page.keyboard.press("Escape")
     lite_page.page.keyboard.press("b")
     lite_page.set_source(quiz_cell + 1, "from course.quiz.progress import ProgressStore\n"
