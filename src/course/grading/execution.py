@@ -18,9 +18,9 @@ from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
-from .integrity import Finding, regular_files
+from .integrity import Finding, is_test, regular_files
 from .limits import MAX_OUTPUT_BYTES, NOTEBOOK_TIMEOUT_CELLS
-from .shown_values import check_key, is_test, plant_checks, settle_test_outputs, take_checks
+from .shown_values import check_key, plant_checks, settle_test_outputs, take_checks
 
 # An error's message and each traceback entry are cut to this many characters, and its
 # traceback to its last ERROR_ENTRIES entries: far beyond any real error, so only a submission

@@ -94,6 +94,13 @@ def unsafe_entries(folder: Path) -> list[Finding]:
     return findings
 
 
+def is_test(cell: nbformat.NotebookNode) -> bool:
+    """A released test cell: graded code that is not an answer."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return (cell.get("cell_type") == "code" and bool(grading.get("grade"))
+            and not grading.get("solution"))
+
+
 def _nbgrader_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
     cells = {}
     for cell in nb.cells:

@@ -23,6 +23,7 @@ from traitlets import Bool
 from traitlets.config import Config
 
 from course.grading.importer import NBGRADER_TIME
+from course.grading.integrity import is_test
 
 HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown in feedback)."
 QUOTED_HIDDEN_OUTPUT = nbformat.from_dict({
@@ -51,10 +52,9 @@ class HideHiddenTests(Preprocessor):
         # hidden tests live in test cells only: a student's answer cell differs from its
         # released stub by the answer, which feedback shows
         self._visible = {
-            meta["grade_id"]: set(c.source.splitlines())
+            grade_id: set(c.source.splitlines())
             for c in released.cells
-            if (meta := c.metadata.get("nbgrader", {})).get("grade_id")
-            and meta.get("grade") and not meta.get("solution")
+            if is_test(c) and (grade_id := c.metadata["nbgrader"].get("grade_id"))
         }
         # Student code sees each cell's source as it runs (an IPython pre_run_cell hook) and
         # could print it: no output anywhere may quote a hidden line of some length

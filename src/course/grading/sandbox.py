@@ -313,14 +313,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.sandbox:
             check_bwrap(self.bwrap)
-            self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
-            # a kernel that died skips the normal clean-up: remove its folder when we go
-            weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
+        # ipc sockets in a folder of the kernel's own, with or without the sandbox: over TCP,
+        # two workers could pick the same free port (docs/sandbox.md, pitfall 15). It stays
+        # 0700: the sandbox maps our own uid to nobody, so the kernel can use it.
+        self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
+        # a kernel that died skips the normal clean-up: remove its folder when we go
+        weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
+        self.transport = "ipc"
+        self.ip = str(self._kernel_dir / "s")
+        self.connection_file = str(self._kernel_dir / "kernel.json")
+        if self.sandbox:
             give_font_list(self.font_list, self._kernel_dir / "mpl")  # before any student code
-            # stays 0700: the sandbox maps our own uid to nobody, so the kernel can use it
-            self.transport = "ipc"
-            self.ip = str(self._kernel_dir / "s")
-            self.connection_file = str(self._kernel_dir / "kernel.json")
             self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
             # SIGINT to the process group would kill bwrap and so the kernel
             # (docs/sandbox.md, pitfall 1).
@@ -331,13 +334,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw.setdefault("stdout", subprocess.DEVNULL)
         else:  # no sandbox to set the environment: the grader's, with the grading hash seed
             kw["env"] = {**kw.get("env", os.environ), "PYTHONHASHSEED": HASH_SEED}
-            # ipc, not TCP: two workers could pick the same free port (docs/sandbox.md,
-            # pitfall 15)
-            self._kernel_dir = Path(tempfile.mkdtemp(prefix="ck-", dir=self.kernel_dir_base))
-            weakref.finalize(self, shutil.rmtree, self._kernel_dir, True)
-            self.transport = "ipc"
-            self.ip = str(self._kernel_dir / "s")
-            self.connection_file = str(self._kernel_dir / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:

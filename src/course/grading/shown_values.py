@@ -13,7 +13,7 @@ import secrets
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from .integrity import Finding
+from .integrity import Finding, is_test
 
 # The score-like values the check draws: a partial-credit test's own forms.
 FACTORS = (0.5, 0.6, 0.75, 0.8, 1.0)
@@ -43,13 +43,6 @@ def check_key() -> str:
     """The metadata key that marks the grader's own cells in one run: drawn anew, so a
     submission cannot mark a cell of its own as the grader's. The kernel never sees metadata."""
     return "course-check-" + secrets.token_hex(8)
-
-
-def is_test(cell: nbformat.NotebookNode) -> bool:
-    """A released test cell: graded code that is not an answer."""
-    grading = cell.get("metadata", {}).get("nbgrader", {})
-    return (cell.get("cell_type") == "code" and bool(grading.get("grade"))
-            and not grading.get("solution"))
 
 
 def plant_checks(nb: nbformat.NotebookNode, key: str) -> None:
