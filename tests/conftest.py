@@ -32,6 +32,7 @@ from tests.support.plugin import (  # noqa: F401 (hooks and fixtures that pytest
     offline_page,
     pg_bin,
     playwright,
+    pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure,
     pytest_sessionfinish,

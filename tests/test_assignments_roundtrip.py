@@ -1,19 +1,25 @@
 """Every assignment, graded end to end through nbgrader: generate, submit, autograde, score.
 
 One session-scoped run builds a temporary course (a copy of solutions/ and of
-nbgrader_config.py, so the gradebook is temporary too), generates every assignment, submits
+nbgrader_config.py, so the gradebook is temporary too), generates every assignment, and submits
 as separate students the reference solution, the blank student version and every fixture
-listed in tests/fixtures/submissions/<assignment>/expected.yaml, and autogrades them all with
-plain nbgrader (in-process Autograde runs, split over two worker processes that each grade
-into their own copy of the course and gradebook, so SQLite never sees two writers). The tests
-then compare the gradebook's scores per grade_id with expected.yaml. Assignments and fixtures
-are discovered from the file system: a new assignment joins by adding its folder and
-fixtures.
+listed in tests/fixtures/submissions/<assignment>/expected.yaml. Assignments and fixtures are
+discovered from the file system: a new assignment joins by adding its folder and fixtures.
 
-The same submissions are graded again by `course autograde`, with the warm kernel pool (the
-default) and with --no-pool: every grade and every autograded cell, outputs and tracebacks
-included, must equal plain nbgrader's apart from timing (tests/support/course.py,
-``autograded_cells``).
+- `course autograde`, as an instructor runs it (the warm kernel pool), grades every submission:
+  the reference gets full marks, the blank version none, every fixture the points its
+  expected.yaml gives per grade_id.
+- Plain nbgrader and `course autograde --no-pool` grade the compared submissions: each
+  assignment's reference and blank version, and the first fixture of each kind (alt, mutant,
+  wrong) on each part of the assignment (the name's `psN-<kind>-<part>` prefix). Every grade
+  and every autograded cell, outputs and tracebacks included, must be the same on all three
+  paths apart from timing (tests/support/course.py, ``autograded_cells``). The paths differ in
+  how a kernel is started and confined, not in what a submission's content exercises, so one
+  submission per kind and part shows them alike at a third of the cost of all of them
+  (docs/warm-kernel-pool.md, "Same results"); ``pytest --every-submission`` compares all.
+
+Each grading is split over two worker processes that each grade into their own copy of the
+course and gradebook, so SQLite never sees two writers.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -142,9 +149,18 @@ def _submit(root: Path, student: str, assignment: str, files: list[tuple[Path, s
         shutil.copy(source, dest / name)
 
 
-def _submissions(root: Path) -> dict[Submission, list[tuple[Path, str]]]:
-    """What every student submits: (file, name in the submission) per (student, assignment),
-    from the course at ``root`` with every assignment generated."""
+def compared(student: str) -> bool:
+    """Whether plain nbgrader and --no-pool grade this submission too: the reference, the blank
+    version, and the first fixture of each kind on each part, in expected.yaml's order."""
+    if student in (REFERENCE, BLANK):
+        return True
+    part = student.split("-")[:3]  # psN, kind, part
+    return next(e.student for e in EXPECTATIONS if e.student.split("-")[:3] == part) == student
+
+
+def _submissions(root: Path, every: bool = True) -> dict[Submission, list[tuple[Path, str]]]:
+    """What the students submit: (file, name in the submission) per (student, assignment), from
+    the course at ``root`` with every assignment generated; all of them, or the compared ones."""
     submissions = {}
     for assignment in ASSIGNMENTS:
         for student, folder in ((REFERENCE, "solutions"), (BLANK, "exercises")):
@@ -153,7 +169,7 @@ def _submissions(root: Path) -> dict[Submission, list[tuple[Path, str]]]:
     for exp in EXPECTATIONS:
         path = FIXTURES / exp.assignment / exp.fixture
         submissions[(exp.student, exp.assignment)] = [(path, f"{exp.notebook}.ipynb")]
-    return submissions
+    return {s: files for s, files in submissions.items() if every or compared(s[0])}
 
 
 def _course_copy(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -161,11 +177,12 @@ def _course_copy(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def _graded_in_shards(generated: Path, tmp_path_factory: pytest.TempPathFactory,
-                      grade: Callable[[str], list[str]]) -> GradedCourse:
-    """Every submission graded by ``grade(course root)`` in WORKERS course copies at once,
-    each with its own gradebook (so SQLite never sees two writers); what ``grade`` reported."""
+                      grade: Callable[[str], list[str]], every: bool) -> GradedCourse:
+    """Every submission (or the compared ones) graded by ``grade(course root)`` in WORKERS
+    course copies at once, each with its own gradebook (so SQLite never sees two writers);
+    what ``grade`` reported."""
     shards = [_course_copy(generated, tmp_path_factory) for _ in range(WORKERS)]
-    submissions = _submissions(generated)
+    submissions = _submissions(generated, every)
     roots = {}
     for i, (submission, files) in enumerate(submissions.items()):
         shard = shards[i % len(shards)]
@@ -196,31 +213,47 @@ def _course_autograde(root: str, pool: bool) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def graded_assignments(released_course: Path,
+def every_submission(request: pytest.FixtureRequest) -> bool:
+    """Whether plain nbgrader and --no-pool grade every submission, not the compared ones."""
+    return bool(request.config.getoption("every_submission"))
+
+
+@pytest.fixture(scope="session")
+def graded_assignments(released_course: Path, every_submission: bool,
                        tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
-    """Every submission graded by plain nbgrader: all of them, or nbgrader's errors in full
-    (a grade of None would say only that a submission was not graded)."""
+    """The compared submissions graded by plain nbgrader: all of them, or nbgrader's errors in
+    full (a grade of None would say only that a submission was not graded)."""
     # Plain nbgrader's kernels share the grader's matplotlib font cache: made by the first of
     # them on a fresh machine, past 5 s under load its scan prints a warning into ps3's and
     # ps5's outputs, which the grading kernels never print (src/course/grading/fonts.py)
     subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
-    graded = _graded_in_shards(released_course, tmp_path_factory, _plain_autograde)
+    graded = _graded_in_shards(released_course, tmp_path_factory, _plain_autograde,
+                               every_submission)
     assert not graded.errors, "\n".join(graded.errors)
     return graded
 
 
 @pytest.fixture(scope="session")
 def graded_by_course(released_course: Path, graded_assignments: GradedCourse, bwrap: None,
+                     every_submission: bool,
                      tmp_path_factory: pytest.TempPathFactory) -> dict[str, GradedCourse]:
-    """The same submissions graded by `course autograde`: "pool" with the warm kernel pool
-    (the default), "cold" with --no-pool."""
+    """The submissions graded by `course autograde`: "pool" every one, with the warm kernel pool
+    (the default); "cold" the compared ones, with --no-pool. (After plain nbgrader, whose kernels
+    meet the font cache as the first ones to start.)"""
     graded = {}
     for path in ("pool", "cold"):
         grade = functools.partial(_course_autograde, pool=path == "pool")
-        graded[path] = _graded_in_shards(released_course, tmp_path_factory, grade)
+        graded[path] = _graded_in_shards(released_course, tmp_path_factory, grade,
+                                         every=path == "pool" or every_submission)
         # the pool ran (no fallback to cold kernels), and every limit applied
         assert not graded[path].errors, graded[path].errors
     return graded
+
+
+@pytest.fixture(scope="session")
+def graded_by_pool(graded_by_course: dict[str, GradedCourse]) -> GradedCourse:
+    """Every submission, graded as an instructor grades: `course autograde` with the pool."""
+    return graded_by_course["pool"]
 
 
 def _max_scores(course: GradedCourse, assignment: str) -> dict[str, float]:
@@ -251,6 +284,20 @@ def test_fixture_folders_are_complete() -> None:
             nbformat.validate(nbformat.read(spec_path.parent / name, as_version=4))
 
 
+def test_compared_submissions_cover_every_kind_and_part() -> None:
+    """Fixture names say what plain nbgrader and --no-pool are compared on: every assignment's
+    reference and blank version and one fixture of each kind on each part."""
+    for exp in EXPECTATIONS:
+        assert re.fullmatch(rf"{exp.assignment}-(alt|mutant|wrong)-[a-z0-9]+(-[a-z0-9]+)*",
+                            exp.student), f"{exp.fixture}: not named psN-<kind>-<part>-..."
+    for assignment in ASSIGNMENTS:
+        students = [e.student for e in EXPECTATIONS if e.assignment == assignment]
+        chosen = [s for s in students if compared(s)]
+        assert {s.split("-")[1] for s in chosen} == {"alt", "mutant", "wrong"}, assignment
+        assert len(chosen) == len({tuple(s.split("-")[:3]) for s in students}), chosen
+    assert compared(REFERENCE) and compared(BLANK)
+
+
 def test_every_assignment_has_fixtures() -> None:
     covered = {e.assignment for e in EXPECTATIONS}
     missing = [a for a in ASSIGNMENTS if a not in covered]
@@ -258,24 +305,24 @@ def test_every_assignment_has_fixtures() -> None:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_solution_gets_full_marks(graded_assignments: GradedCourse,
+def test_reference_solution_gets_full_marks(graded_by_pool: GradedCourse,
                                             assignment: str) -> None:
-    maxima = _max_scores(graded_assignments, assignment)
+    maxima = _max_scores(graded_by_pool, assignment)
     assert maxima, f"{assignment} has no autograded cells"
     specs = {e.max_autograded for e in EXPECTATIONS if e.assignment == assignment}
     assert specs <= {sum(maxima.values())}, (
         f"expected.yaml says max_autograded {specs}, the notebook has {sum(maxima.values())}"
     )
     for nb in _notebooks(REPO_ROOT / "solutions" / assignment):
-        got = graded_assignments.scores(assignment, nb.stem, REFERENCE)
+        got = graded_by_pool.scores(assignment, nb.stem, REFERENCE)
         lost = {k: v for k, v in got.items() if v[0] != v[1]}
         assert not lost, f"the reference {assignment}/{nb.name} loses points: {lost}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_blank_student_version_gets_zero(graded_assignments: GradedCourse, assignment: str) -> None:
+def test_blank_student_version_gets_zero(graded_by_pool: GradedCourse, assignment: str) -> None:
     for nb in _notebooks(REPO_ROOT / "solutions" / assignment):
-        got = graded_assignments.scores(assignment, nb.stem, BLANK)
+        got = graded_by_pool.scores(assignment, nb.stem, BLANK)
         assert got, f"the blank {assignment}/{nb.name} was not graded"
         scored = {k: v for k, v in got.items() if v[0] != 0}
         assert not scored, f"the blank {assignment}/{nb.name} scores points: {scored}"
@@ -284,8 +331,8 @@ def test_blank_student_version_gets_zero(graded_assignments: GradedCourse, assig
 @pytest.mark.parametrize(
     "exp", EXPECTATIONS, ids=[f"{e.assignment}/{e.student}" for e in EXPECTATIONS]
 )
-def test_fixture_scores_match_expected(graded_assignments: GradedCourse, exp: Expectation) -> None:
-    got = graded_assignments.scores(exp.assignment, exp.notebook, exp.student)
+def test_fixture_scores_match_expected(graded_by_pool: GradedCourse, exp: Expectation) -> None:
+    got = graded_by_pool.scores(exp.assignment, exp.notebook, exp.student)
     actual = {k: v[0] for k, v in got.items()}
     assert set(exp.scores) == set(actual), (
         f"expected.yaml must give every autograded grade_id of {exp.assignment}: "
@@ -306,10 +353,11 @@ def test_course_autograde_grades_as_plain_nbgrader(graded_assignments: GradedCou
                                                    graded_by_course: dict[str, GradedCourse],
                                                    path: str, assignment: str) -> None:
     """Every grade, cell by cell, and every autograded cell with its outputs and tracebacks,
-    equal to plain nbgrader's, with the pool and without it."""
+    equal to plain nbgrader's, with the pool and without it, for every compared submission."""
     ours = graded_by_course[path]
     submissions = [s for s in graded_assignments.roots if s[1] == assignment]
-    assert len(submissions) >= 3  # the reference, the blank version and the fixtures
+    # the reference, the blank version and at least one fixture of each kind
+    assert len(submissions) >= 5, submissions
     for student, _ in submissions:
         for notebook in graded_assignments.notebooks[(student, assignment)]:
             plain = graded_assignments.grades(assignment, notebook, student)

@@ -38,6 +38,14 @@ SLOW_FIXTURE_TIMEOUTS = {
 REUSED_WITH_COURSE_REUSE_BUILD = frozenset({"built_book", "lite_site"})
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--every-submission", action="store_true",
+        help="the round trip compares plain nbgrader, the pool and --no-pool on every fixture "
+             "submission, not one per kind and part (tests/test_assignments_roundtrip.py); "
+             "worth it on an nbgrader or ipykernel upgrade")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reuse = bool(os.environ.get("COURSE_REUSE_BUILD"))
     for item in items:
