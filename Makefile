@@ -84,11 +84,11 @@ node-deps: $(NODE_STAMP) ## install the npm packages of the VS Code widget test 
 
 # COURSE_NO_SKIPS=1: with everything installed, a skipped test is a failure (tests/conftest.py),
 # so the full run (and CI, .ci/run) never passes with part of the suite left out.
-# One process by default. TEST_WORKERS="-n 2 --dist loadgroup" shares the run out to two
-# pytest-xdist workers, tests sharing a session fixture (the built book, the graded assignments)
-# on one worker (tests/support/workers.py): on two cores busy with other work it was slower
-# (README, Tests), so it is a choice, not the default.
-TEST_WORKERS ?=
+# Two pytest-xdist workers, one per core of the reference machine; tests sharing a session
+# fixture (the built book, the graded assignments) run on one worker (tests/support/workers.py).
+# The run is CPU work, so more workers than cores only adds contention (README, Tests).
+# TEST_WORKERS= runs one process (the CPU report needs it).
+TEST_WORKERS ?= -n 2 --dist loadgroup
 test: $(STAMP) system-deps node-deps lite-deps ## set up everything the tests need, then run the whole suite
 	COURSE_NO_SKIPS=1 $(BIN)/python -m pytest $(TEST_WORKERS) $(PYTEST_ARGS)
 
