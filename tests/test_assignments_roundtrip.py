@@ -158,7 +158,7 @@ def compared(student: str) -> bool:
     return next(e.student for e in EXPECTATIONS if e.student.split("-")[:3] == part) == student
 
 
-def _submissions(root: Path, every: bool = True) -> dict[Submission, list[tuple[Path, str]]]:
+def _submissions(root: Path, every: bool) -> dict[Submission, list[tuple[Path, str]]]:
     """What the students submit: (file, name in the submission) per (student, assignment), from
     the course at ``root`` with every assignment generated; all of them, or the compared ones."""
     submissions = {}
@@ -238,8 +238,7 @@ def graded_by_course(released_course: Path, graded_assignments: GradedCourse, bw
                      every_submission: bool,
                      tmp_path_factory: pytest.TempPathFactory) -> dict[str, GradedCourse]:
     """The submissions graded by `course autograde`: "pool" every one, with the warm kernel pool
-    (the default); "cold" the compared ones, with --no-pool. (After plain nbgrader, whose kernels
-    meet the font cache as the first ones to start.)"""
+    (the default); "cold" the compared ones, with --no-pool."""
     graded = {}
     for path in ("pool", "cold"):
         grade = functools.partial(_course_autograde, pool=path == "pool")
