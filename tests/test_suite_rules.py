@@ -258,5 +258,6 @@ def test_the_cpu_report_refuses_to_split_the_machine_between_xdist_workers(
     result = suite_for_the_cpu_report.runpytest_subprocess("-p", "tests.support.cpu_report",
                                                           "-n", "2")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["No report: it needs one process: under pytest-xdist*"])
+    result.stdout.fnmatch_lines(["No report: it needs one process (make test TEST_WORKERS=): "
+                                "under pytest-xdist*"])
     assert "The machine was busy" not in result.stdout.str()

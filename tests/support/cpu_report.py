@@ -1,6 +1,6 @@
 """Where a test run's CPU goes: an opt-in pytest plugin, for whoever makes the full run shorter.
 
-    make test PYTEST_ARGS="-p tests.support.cpu_report"
+    make test TEST_WORKERS= PYTEST_ARGS="-p tests.support.cpu_report"
 
 At the end it prints the machine's busy CPU-seconds and the wall time of the whole run, of
 each test file and of the costliest tests, set-up and teardown included (so a session
@@ -9,7 +9,7 @@ process's own use: most of the run's CPU is spent outside pytest, in grading ker
 their sandboxes, Chromium, Jupyter servers and PostgreSQL, some of which are not our
 children. So run it alone on the machine. Under pytest-xdist each worker's tests run at once
 and share the machine's counters, so the report needs one process and says so otherwise.
-README.md (Tests) gives what it showed for the full suite.
+docs/test-suite.md gives what it showed for the full suite.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     write = terminalreporter.write_line
     terminalreporter.section("CPU report (tests/support/cpu_report.py)")
     if _ledger is None:
-        why = ("needs one process: under pytest-xdist the workers' tests share the machine's "
-               "counters" if not _single_process(config) else f"needs {STAT}")
+        why = ("needs one process (make test TEST_WORKERS=): under pytest-xdist the workers' "
+               "tests share the machine's counters" if not _single_process(config)
+               else f"needs {STAT}")
         write(f"No report: it {why}.")
         return
     cpu = machine_busy_seconds() - _ledger.start_cpu
