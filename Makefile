@@ -86,7 +86,7 @@ node-deps: $(NODE_STAMP) ## install the npm packages of the VS Code widget test 
 # so the full run (and CI, .ci/run) never passes with part of the suite left out.
 # Two pytest-xdist workers, one per core of the reference machine; tests sharing a session
 # fixture (the built book, the graded assignments) run on one worker (tests/support/workers.py).
-# The run is CPU work, so more workers than cores only adds contention (README, Tests).
+# The run is CPU work, so more workers than cores only adds contention (docs/test-suite.md).
 # TEST_WORKERS= runs one process (the CPU report needs it).
 TEST_WORKERS ?= -n 2 --dist loadgroup
 test: $(STAMP) system-deps node-deps lite-deps ## set up everything the tests need, then run the whole suite

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # Session fixtures that take minutes to make. pytest-timeout counts a fixture's set-up in the
 # test that happens to make it, which depends on the order (and on the pytest-xdist worker), so
 # every test using one gets the time to make it. A clean book build executes every notebook
-# (tests/support/book.py); the round trip grades every submission, 43 of them three ways
+# (tests/support/book.py); the round trip grades every submission, the compared ones three ways
 # (tests/test_assignments_roundtrip.py). With COURSE_REUSE_BUILD the built book is reused.
 SLOW_FIXTURE_TIMEOUTS = {
     "built_book": 1500,
