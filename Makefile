@@ -96,8 +96,8 @@ test: $(STAMP) system-deps node-deps lite-deps ## set up everything the tests ne
 # bubblewrap, cgroups, PostgreSQL, node or nbgrader course generation; no root either.
 FAST_MARKERS := not (browser or book or sandbox or cgroup or postgres or node or slow)
 # Two pytest-xdist workers: the fast tests are one-threaded Python, so two workers take about 0.6
-# of one process's time (README, Tests). FAST_WORKERS= runs them in one process, which is quicker
-# for a handful picked with -k.
+# of one process's time (docs/test-suite.md, "The record"). FAST_WORKERS= runs them in one
+# process, which is quicker for a handful picked with -k.
 FAST_WORKERS ?= -n 2 --dist loadgroup
 test-fast: $(STAMP) ## the tests to run while working: no system package, no root, seconds
 	$(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(FAST_WORKERS) $(PYTEST_ARGS)

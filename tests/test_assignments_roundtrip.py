@@ -10,13 +10,14 @@ discovered from the file system: a new assignment joins by adding its folder and
   the reference gets full marks, the blank version none, every fixture the points its
   expected.yaml gives per grade_id.
 - Plain nbgrader and `course autograde --no-pool` grade the compared submissions: each
-  assignment's reference and blank version, and the first fixture of each kind (alt, mutant,
-  wrong) on each part of the assignment (the name's `psN-<kind>-<part>` prefix). Every grade
-  and every autograded cell, outputs and tracebacks included, must be the same on all three
-  paths apart from timing (tests/support/course.py, ``autograded_cells``). The paths differ in
-  how a kernel is started and confined, not in what a submission's content exercises, so one
-  submission per kind and part shows them alike at a third of the cost of all of them
-  (docs/warm-kernel-pool.md, "Same results"); ``pytest --every-submission`` compares all.
+  assignment's reference and blank version, and the first fixture of each name prefix
+  `psN-<kind>-<word>` (for a mutant or a wrong answer the word names the part it gets wrong,
+  for an alternative solution its approach, so every alternative is compared). Every grade and
+  every autograded cell, outputs and tracebacks included, must be the same on all three paths
+  apart from timing (tests/support/course.py, ``autograded_cells``). The paths differ in how a
+  kernel is started and confined, not in what a submission's content exercises, so these show
+  them alike at about a third of the cost of all (docs/warm-kernel-pool.md, "Same results");
+  ``pytest --every-submission`` compares all.
 
 Each grading is split over two worker processes that each grade into their own copy of the
 course and gradebook, so SQLite never sees two writers.
@@ -149,13 +150,18 @@ def _submit(root: Path, student: str, assignment: str, files: list[tuple[Path, s
         shutil.copy(source, dest / name)
 
 
+def _prefix(exp: Expectation) -> tuple[str, ...]:
+    """A fixture's assignment, kind (alt, mutant, wrong) and first word of what it does."""
+    return (exp.assignment, *exp.student.removeprefix(f"{exp.assignment}-").split("-")[:2])
+
+
 def compared(student: str) -> bool:
     """Whether plain nbgrader and --no-pool grade this submission too: the reference, the blank
-    version, and the first fixture of each kind on each part, in expected.yaml's order."""
+    version, and the first fixture of each name prefix, in expected.yaml's order."""
     if student in (REFERENCE, BLANK):
         return True
-    part = student.split("-")[:3]  # psN, kind, part
-    return next(e.student for e in EXPECTATIONS if e.student.split("-")[:3] == part) == student
+    exp = next(e for e in EXPECTATIONS if e.student == student)
+    return next(e for e in EXPECTATIONS if _prefix(e) == _prefix(exp)) is exp
 
 
 def _submissions(root: Path, every: bool) -> dict[Submission, list[tuple[Path, str]]]:
@@ -234,25 +240,25 @@ def graded_assignments(released_course: Path, every_submission: bool,
 
 
 @pytest.fixture(scope="session")
-def graded_by_course(released_course: Path, graded_assignments: GradedCourse, bwrap: None,
-                     every_submission: bool,
-                     tmp_path_factory: pytest.TempPathFactory) -> dict[str, GradedCourse]:
-    """The submissions graded by `course autograde`: "pool" every one, with the warm kernel pool
-    (the default); "cold" the compared ones, with --no-pool."""
-    graded = {}
-    for path in ("pool", "cold"):
-        grade = functools.partial(_course_autograde, pool=path == "pool")
-        graded[path] = _graded_in_shards(released_course, tmp_path_factory, grade,
-                                         every=path == "pool" or every_submission)
-        # the pool ran (no fallback to cold kernels), and every limit applied
-        assert not graded[path].errors, graded[path].errors
+def graded_by_pool(released_course: Path, bwrap: None,
+                   tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+    """Every submission, graded as an instructor grades: `course autograde` with the warm
+    kernel pool (the default)."""
+    graded = _graded_in_shards(released_course, tmp_path_factory,
+                               functools.partial(_course_autograde, pool=True), every=True)
+    assert not graded.errors, graded.errors  # the pool ran (no cold fallback), limits applied
     return graded
 
 
 @pytest.fixture(scope="session")
-def graded_by_pool(graded_by_course: dict[str, GradedCourse]) -> GradedCourse:
-    """Every submission, graded as an instructor grades: `course autograde` with the pool."""
-    return graded_by_course["pool"]
+def graded_cold(released_course: Path, bwrap: None, every_submission: bool,
+                tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+    """The compared submissions graded by `course autograde --no-pool`."""
+    graded = _graded_in_shards(released_course, tmp_path_factory,
+                               functools.partial(_course_autograde, pool=False),
+                               every_submission)
+    assert not graded.errors, graded.errors  # every limit applied
+    return graded
 
 
 def _max_scores(course: GradedCourse, assignment: str) -> dict[str, float]:
@@ -283,17 +289,19 @@ def test_fixture_folders_are_complete() -> None:
             nbformat.validate(nbformat.read(spec_path.parent / name, as_version=4))
 
 
-def test_compared_submissions_cover_every_kind_and_part() -> None:
+def test_compared_submissions_are_the_first_of_each_name_prefix() -> None:
     """Fixture names say what plain nbgrader and --no-pool are compared on: every assignment's
-    reference and blank version and one fixture of each kind on each part."""
+    reference and blank version and the first fixture of each `psN-<kind>-<word>` prefix."""
+    first: dict[tuple[str, str, str], str] = {}
     for exp in EXPECTATIONS:
-        assert re.fullmatch(rf"{exp.assignment}-(alt|mutant|wrong)-[a-z0-9]+(-[a-z0-9]+)*",
-                            exp.student), f"{exp.fixture}: not named psN-<kind>-<part>-..."
+        named = re.fullmatch(rf"{re.escape(exp.assignment)}-(alt|mutant|wrong)-([a-z0-9]+)(-.+)?",
+                             exp.student)
+        assert named, f"{exp.fixture}: not named <assignment>-<kind>-<what it does>"
+        first.setdefault((exp.assignment, named[1], named[2]), exp.student)
+    assert [e.student for e in EXPECTATIONS if compared(e.student)] == list(first.values())
     for assignment in ASSIGNMENTS:
-        students = [e.student for e in EXPECTATIONS if e.assignment == assignment]
-        chosen = [s for s in students if compared(s)]
-        assert {s.split("-")[1] for s in chosen} == {"alt", "mutant", "wrong"}, assignment
-        assert len(chosen) == len({tuple(s.split("-")[:3]) for s in students}), chosen
+        kinds = {kind for (a, kind, _) in first if a == assignment}
+        assert kinds == {"alt", "mutant", "wrong"}, f"{assignment} compares only {kinds}"
     assert compared(REFERENCE) and compared(BLANK)
 
 
@@ -349,11 +357,12 @@ def test_fixture_scores_match_expected(graded_by_pool: GradedCourse, exp: Expect
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("path", ["pool", "cold"])
 def test_course_autograde_grades_as_plain_nbgrader(graded_assignments: GradedCourse,
-                                                   graded_by_course: dict[str, GradedCourse],
+                                                   graded_by_pool: GradedCourse,
+                                                   graded_cold: GradedCourse,
                                                    path: str, assignment: str) -> None:
     """Every grade, cell by cell, and every autograded cell with its outputs and tracebacks,
     equal to plain nbgrader's, with the pool and without it, for every compared submission."""
-    ours = graded_by_course[path]
+    ours = graded_by_pool if path == "pool" else graded_cold
     submissions = [s for s in graded_assignments.roots if s[1] == assignment]
     # the reference, the blank version and at least one fixture of each kind
     assert len(submissions) >= 5, submissions

@@ -25,49 +25,51 @@ def as_postgres(*command: str) -> list[str]:
 
 
 # The port is picked free, but the server binds it only later: another process (the other
-# pytest-xdist worker's tests) may take it between. The server then exits saying so in its log.
+# pytest-xdist worker's tests) may take it between. The server then exits saying so in its log,
+# in English since it is started with lc_messages=C.
 BIND_FAILED = "could not bind"
 STARTS = 3
+
+
+def pg_ctl(pg_bin: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pg_ctl on the server of ``data``, waiting until it is done; its output kept."""
+    return subprocess.run(as_postgres(str(pg_bin / "pg_ctl"), "-D", str(data), "-w", *args),
+                          capture_output=True, text=True)
 
 
 def start_server(pg_bin: Path, data: Path, home: Path,
                  pick_port: Callable[[], int] = free_port) -> int:
     """Start the server of ``data`` on 127.0.0.1 and return its port: a port picked free, or
-    another one if the server could not bind it; an error with the server's log otherwise."""
-    log = home / "server.log"
+    another one if the server could not bind it; an error with what it said otherwise."""
+    log = home / "server.log"  # pg_ctl appends: each start's lines come after the last's
     for _ in range(STARTS):
-        port = pick_port()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {home}"
-        started = subprocess.run(as_postgres(str(pg_bin / "pg_ctl"), "-D", str(data), "-o",
-                                             options, "-w", "-l", str(log), "start"),
-                                 capture_output=True, text=True)
+        port, before = pick_port(), log.stat().st_size if log.exists() else 0
+        options = f"-c listen_addresses=127.0.0.1 -c lc_messages=C -p {port} -k {home}"
+        started = pg_ctl(pg_bin, data, "-o", options, "-l", str(log), "start")
         if started.returncode == 0:
             return port
-        said = log.read_text(errors="replace") if log.exists() else started.stderr
+        with log.open(errors="replace") as lines:
+            lines.seek(before)
+            said = lines.read() + started.stdout + started.stderr
         if BIND_FAILED not in said:
             raise AssertionError(f"PostgreSQL did not start:\n{said}")
     raise AssertionError(f"PostgreSQL found no free port in {STARTS} starts:\n{said}")
 
 
-def stop_server(pg_bin: Path, data: Path) -> None:
-    subprocess.run(as_postgres(str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
-                               "stop"), capture_output=True)
-
-
 @contextlib.contextmanager
 def server_home() -> Iterator[tuple[Path, Path]]:
-    """A folder the server may write to, and its data folder made by initdb; removed after."""
+    """A folder the server may write to, and its data folder; removed after."""
     home = Path(tempfile.mkdtemp(prefix="pg-gradebook-"))
     if os.geteuid() == 0:
         shutil.chown(home, "postgres")
-    data = home / "data"
     try:
-        yield home, data
+        yield home, home / "data"
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
 def initdb(pg_bin: Path, data: Path) -> None:
+    """A new database cluster in ``data``, its superuser postgres, trusted on this machine."""
     subprocess.run(as_postgres(str(pg_bin / "initdb"), "-D", str(data), "-A", "trust",
                                "-U", "postgres"), check=True, capture_output=True)
 
@@ -84,22 +86,33 @@ def postgres(pg_bin: Path) -> Iterator[str]:
                            check=True, capture_output=True)
             yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
         finally:
-            stop_server(pg_bin, data)
+            pg_ctl(pg_bin, data, "-m", "fast", "stop")
 
 
 def test_the_server_starts_on_another_port_when_its_port_is_taken(pg_bin: Path) -> None:
     with socket.socket() as taken, server_home() as (home, data):
         taken.bind(("127.0.0.1", 0))
         taken.listen()  # as a process that took the port between the pick and the start
-        ports = [taken.getsockname()[1], free_port()]
-        picks = iter(ports)
+        picks = iter([taken.getsockname()[1]])
         initdb(pg_bin, data)
-        port = start_server(pg_bin, data, home, lambda: next(picks))
+        port = start_server(pg_bin, data, home, lambda: next(picks, None) or free_port())
         try:
-            assert port == ports[1]
+            assert port != taken.getsockname()[1]
             assert BIND_FAILED in (home / "server.log").read_text()
         finally:
-            stop_server(pg_bin, data)
+            pg_ctl(pg_bin, data, "-m", "fast", "stop")
+
+
+def test_a_start_that_fails_for_another_reason_says_why_and_is_not_retried(
+        pg_bin: Path) -> None:
+    with server_home() as (home, data):
+        initdb(pg_bin, data)
+        (data / "postgresql.conf").write_text("no_such_setting = 1\n")  # the server refuses it
+        ports: list[int] = []
+        with pytest.raises(AssertionError, match="did not start") as failed:
+            start_server(pg_bin, data, home, lambda: ports.append(free_port()) or ports[-1])
+        assert len(ports) == 1
+        assert "no_such_setting" in str(failed.value)
 
 
 def test_two_graders_at_once_on_postgres(postgres: str, bwrap: None, tmp_path: Path) -> None:

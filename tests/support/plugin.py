@@ -33,7 +33,8 @@ SLOW_FIXTURE_TIMEOUTS = {
     "lite_site": 900,
     "released_course": 600,
     "graded_assignments": 1200,
-    "graded_by_course": 1800,
+    "graded_by_pool": 1200,
+    "graded_cold": 1200,
 }
 REUSED_WITH_COURSE_REUSE_BUILD = frozenset({"built_book", "lite_site"})
 
